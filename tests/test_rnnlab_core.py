@@ -1,0 +1,133 @@
+"""Unit tests of rnnlab's first modules: seeding, device, shapes, the NumPy RNN, data."""
+import numpy as np
+import pytest
+
+import rnnlab
+from rnnlab import data, device, numpy_nets
+from rnnlab.shapes import expect_shape
+
+
+def test_seed_everything_repeats_numbers():
+    first = rnnlab.seed_everything(3).normal(size=4)
+    second = rnnlab.seed_everything(3).normal(size=4)
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, rnnlab.seed_everything(4).normal(size=4))
+
+
+def test_scale_from_environment(monkeypatch):
+    monkeypatch.setenv("RNNLAB_SCALE", "full")
+    assert device.scale() == "full" and device.pick(1, 2) == 2
+    monkeypatch.setenv("RNNLAB_SCALE", "quick")
+    assert device.pick(1, 2) == 1
+    assert "scale: quick" in device.describe()
+    monkeypatch.setenv("RNNLAB_SCALE", "huge")
+    with pytest.raises(ValueError, match="quick"):
+        device.scale()
+
+
+def test_expect_shape_names_both_shapes():
+    expect_shape("h", np.zeros((2, 4)), (2, None))
+    with pytest.raises(ValueError, match=r"h must have shape \(batch, hidden\) = \(2, 4\), "
+                                         r"got \(4, 2\)"):
+        expect_shape("h", np.zeros((4, 2)), (2, 4), "(batch, hidden)")
+
+
+def _params(rng, D=3, H=4, O=2):
+    return numpy_nets.init_rnn_params(D, H, O, rng)
+
+
+def test_rnn_step_is_the_equation():
+    rng = np.random.default_rng(0)
+    p = _params(rng)
+    x_t, h_prev = rng.normal(size=(1, 3)), rng.normal(size=(1, 4))
+    # the column-vector equation of the chapters, for one sequence
+    expected = np.tanh(p["W_hh"] @ h_prev[0] + p["W_xh"] @ x_t[0] + p["b_h"])
+    got = numpy_nets.rnn_step(x_t, h_prev, p["W_xh"], p["W_hh"], p["b_h"])
+    np.testing.assert_allclose(got[0], expected, rtol=1e-12)
+
+
+def test_rnn_forward_loops_rnn_step_with_shared_weights():
+    rng = np.random.default_rng(1)
+    p = _params(rng)
+    X = rng.normal(size=(2, 5, 3))
+    hs, ys = numpy_nets.rnn_forward(X, p)
+    assert hs.shape == (2, 5, 4) and ys.shape == (2, 5, 2)
+    h = np.zeros((2, 4))
+    for t in range(5):
+        h = numpy_nets.rnn_step(X[:, t], h, p["W_xh"], p["W_hh"], p["b_h"])
+        np.testing.assert_allclose(hs[:, t], h, rtol=1e-12)
+    np.testing.assert_allclose(ys[:, -1], h @ p["W_hy"].T + p["b_y"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"x_t": (2, 5)}, r"W_xh must have shape \(hidden, input\) = \(4, 5\), got \(4, 3\)"),
+    ({"h_prev": (3, 4)}, r"h_prev must have shape \(batch, hidden\) = \(2, 4\), got \(3, 4\)"),
+    ({"x_t": (3,)}, r"x_t must have shape \(batch, input\)"),
+])
+def test_rnn_step_shape_errors_name_expected_and_received(bad, message):
+    rng = np.random.default_rng(2)
+    p = _params(rng)
+    shapes = {"x_t": (2, 3), "h_prev": (2, 4)} | bad
+    with pytest.raises(ValueError, match=message):
+        numpy_nets.rnn_step(np.zeros(shapes["x_t"]), np.zeros(shapes["h_prev"]),
+                            p["W_xh"], p["W_hh"], p["b_h"])
+
+
+def test_rnn_forward_rejects_unbatched_input():
+    with pytest.raises(ValueError, match=r"X must have shape \(batch, time, input\), got \(5, 3\)"):
+        numpy_nets.rnn_forward(np.zeros((5, 3)), _params(np.random.default_rng(0)))
+
+
+def test_cross_entropy_of_uniform_logits_is_log_vocab():
+    logits = np.zeros((2, 7, 11))
+    targets = np.random.default_rng(0).integers(0, 11, size=(2, 7))
+    assert numpy_nets.cross_entropy(logits, targets) == pytest.approx(np.log(11))
+
+
+def test_plays_are_cleaned_to_speaker_and_lines():
+    text = data.load_play("hamlet")
+    assert text.startswith("BERNARDO:\nWho's there?\n\nFRANCISCO:\n")
+    for junk in ("#", "_", "**", "\\", "["):
+        assert junk not in text, f"{junk!r} left in the cleaned text"
+
+
+def test_clean_play_drops_multiline_stage_directions():
+    md = "# T\n\n_Enter A and\nB_\n\n**A**  \nHello,  \nworld. __\\[Aside]_\n\n_Exit_\n"
+    assert data.clean_play(md) == "A:\nHello,\nworld.\n"
+
+
+def test_split_is_by_whole_plays():
+    plays = data.list_plays()
+    assert len(plays) >= 30 and set(data.VALIDATION_PLAYS) <= set(plays)
+    train, valid = data.shakespeare("train"), data.shakespeare("validation")
+    assert data.load_play("hamlet") in valid and data.load_play("hamlet") not in train
+    assert len(train) > 8 * len(valid) > 0
+    with pytest.raises(ValueError, match="split"):
+        data.shakespeare("test")
+
+
+def test_vocab_round_trip_and_unknown_character():
+    vocab = data.Vocab("hello world")
+    assert len(vocab) == 8 and vocab.decode(vocab.encode("low")) == "low"
+    with pytest.raises(KeyError, match="'z'"):
+        vocab.encode("z")
+
+
+def test_one_hot_and_windows_match_the_article():
+    ids = np.array([0, 1, 2, 3, 4])
+    X, y = data.windows(ids, 3)
+    np.testing.assert_array_equal(X, [[0, 1, 2], [1, 2, 3]])
+    np.testing.assert_array_equal(y, [3, 4])
+    encoded = data.one_hot(X, 5)
+    assert encoded.shape == (2, 3, 5) and encoded.sum() == 6 and encoded[1, 2, 3] == 1
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        data.one_hot(ids, 3)
+
+
+def test_stream_batches_continue_across_batches():
+    ids = np.arange(101)
+    batches = list(data.stream_batches(ids, batch_size=4, seq_len=5))
+    assert len(batches) == 5
+    (x0, y0), (x1, _) = batches[0], batches[1]
+    np.testing.assert_array_equal(y0, x0 + 1)
+    np.testing.assert_array_equal(x1[:, 0], x0[:, -1] + 1)  # row b continues row b
