@@ -19,7 +19,7 @@ def test_notebook_is_stored_clean(path):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"cell {index} has stored outputs"
             assert cell.get("execution_count") is None, f"cell {index} has an execution count"
-        stray = set(cell.get("metadata", {})) - {"nbgrader", "tags", "deletable", "editable"}
+        stray = set(cell.get("metadata", {})) - {"nbgrader", "tags", "deletable", "editable", "mystnb"}
         assert not stray, f"cell {index} carries stray metadata {sorted(stray)}"
     assert nb["metadata"].get("kernelspec", {}).get("name") == "python3"
     stray = set(nb["metadata"]) - ALLOWED_NOTEBOOK_METADATA
