@@ -10,7 +10,6 @@ export PATH := $(BIN):$(PATH)
 # Keep TensorFlow's C++ logging off the pages and out of the test logs.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 PORT ?= 8000
 
 .PHONY: help venv book test serve release validate grade bench clean

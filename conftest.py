@@ -18,7 +18,6 @@ BUILD = ROOT / "_build"
 JUPYTER_CACHE = BUILD / ".jupyter_cache"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 _failed_files: set[str] = set()
 
