@@ -88,6 +88,107 @@ def rnn_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | N
     return hs, rnn_output(hs, params["W_hy"], params.get("b_y"))
 
 
+def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
+                 dys: np.ndarray | None = None, dhs: np.ndarray | None = None,
+                 h0: np.ndarray | None = None, *, k: int | None = None
+                 ) -> dict[str, np.ndarray]:
+    """Backpropagation through time for the tanh RNN of :func:`rnn_forward` (chapter 5).
+
+    ``X`` (B, T, D) and ``hs`` (B, T, H) come from the forward pass. The loss reaches the
+    network through ``dys`` = dL/dy_t, (B, T, O), and/or ``dhs`` = dL/dh_t taken directly,
+    (B, T, H) (e.g. only the last step is non-zero for a many-to-one model). Going
+    backwards, the total gradient at h_t is the part arriving at step t plus ``dh_next``,
+    the part coming back from h_{t+1}:
+
+        dh_t      = W_hy^T dy_t + dL/dh_t + dh_next            (total derivative at h_t)
+        dh_raw_t  = (1 - h_t^2) * dh_t                         (through tanh)
+        dh_next   = W_hh^T dh_raw_t                            (the implicit part, to h_{t-1})
+        dW_xh = sum_t dh_raw_t x_t^T,  dW_hh = sum_t dh_raw_t h_{t-1}^T,  db_h = sum_t dh_raw_t
+
+    The three sums are the explicit ("immediate") parts; they are taken after the loop as
+    one matrix product each. ``k`` truncates: the gradient is cut between h_{t-1} and h_t
+    whenever t is a multiple of k (t > 0), as ``h.detach()`` every k steps does in PyTorch.
+    Returns the gradients under the keys of ``params`` plus ``"dh0"``, dL/dh_0, (B, H).
+    """
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (batch, time, input), got {X.shape}")
+    B, T, D = X.shape
+    W_xh, W_hh = params["W_xh"], params["W_hh"]
+    H = W_hh.shape[0]
+    expect_shape("W_xh", W_xh, (H, D), "(hidden, input)")
+    expect_shape("hs", hs, (B, T, H), "(batch, time, hidden)")
+    if dys is None and dhs is None:
+        raise ValueError("give dys (dL/dy_t) or dhs (dL/dh_t), or both")
+    if k is not None and k < 1:
+        raise ValueError(f"k must be a positive number of steps, got {k}")
+    dtype = np.result_type(X, hs, W_hh)
+    h0 = np.zeros((B, H), dtype) if h0 is None else h0
+    expect_shape("h0", h0, (B, H), "(batch, hidden)")
+    grads = {}
+    dh_in = np.zeros((T, B, H), dtype)             # what reaches h_t from above, time-major
+    if dhs is not None:
+        expect_shape("dhs", dhs, (B, T, H), "(batch, time, hidden)")
+        dh_in += dhs.transpose(1, 0, 2)
+    if dys is not None:
+        W_hy = params["W_hy"]
+        expect_shape("dys", dys, (B, T, W_hy.shape[0]), "(batch, time, output)")
+        dy = dys.transpose(1, 0, 2)
+        np.add(dh_in, dy @ W_hy, out=dh_in)         # W_hy^T dy_t, for every t at once
+        grads["W_hy"] = dy.reshape(-1, dy.shape[-1]).T @ hs.transpose(1, 0, 2).reshape(-1, H)
+        grads["b_y"] = dy.sum(axis=(0, 1))
+    h = np.ascontiguousarray(hs.transpose(1, 0, 2))  # (T, B, H)
+    dtanh = 1.0 - h * h                              # tanh'(a_t) = 1 - h_t^2, all steps
+    dh_raw = np.empty((T, B, H), dtype)
+    dh_next = np.zeros((B, H), dtype)
+    for t in reversed(range(T)):
+        dh = np.add(dh_in[t], dh_next, out=dh_in[t])
+        np.multiply(dtanh[t], dh, out=dh_raw[t])
+        np.matmul(dh_raw[t], W_hh, out=dh_next)      # rows: (W_hh^T dh_raw_t)^T
+        if k is not None and t % k == 0 and t > 0:
+            dh_next[...] = 0.0                        # truncation: h_{t-1} is a constant
+    h_prev = np.concatenate([h0[None].astype(dtype), h[:-1]])   # h_{t-1} for every t
+    dh_raw2 = dh_raw.reshape(T * B, H)
+    grads["W_xh"] = dh_raw2.T @ X.transpose(1, 0, 2).reshape(T * B, D)
+    grads["W_hh"] = dh_raw2.T @ h_prev.reshape(T * B, H)
+    grads["b_h"] = dh_raw2.sum(axis=0)
+    grads["dh0"] = dh_next
+    return grads
+
+
+def rnn_backward_truncated(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
+                           dys: np.ndarray | None = None, dhs: np.ndarray | None = None,
+                           h0: np.ndarray | None = None, *, k: int) -> dict[str, np.ndarray]:
+    """Truncated BPTT: :func:`rnn_backward` with the gradient cut every ``k`` steps.
+
+    The sequence is read in chunks of ``k`` steps (the hidden state still flows forward
+    across chunks), and no gradient crosses a chunk boundary: the result is the sum of the
+    chunks' gradients, what training with ``h = h.detach()`` every k steps computes.
+    ``k >= T`` gives full BPTT; ``k = 1`` keeps only the explicit parts.
+    """
+    return rnn_backward(X, params, hs, dys=dys, dhs=dhs, h0=h0, k=k)
+
+
+def softmax_cross_entropy_grad(logits: np.ndarray, targets: np.ndarray
+                               ) -> tuple[float, np.ndarray]:
+    """The loss of :func:`cross_entropy` (the mean over every position) and its gradient
+    dL/dy = (softmax(y) - onehot(target)) / N, the ``dys`` that :func:`rnn_backward` takes."""
+    loss = cross_entropy(logits, targets)
+    dlogits = softmax(logits)
+    np.put_along_axis(dlogits, targets[..., None],
+                      np.take_along_axis(dlogits, targets[..., None], axis=-1) - 1.0, axis=-1)
+    return loss, dlogits / targets.size
+
+
+def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float
+                        ) -> tuple[dict[str, np.ndarray], float]:
+    """Gradient clipping by global norm (Pascanu et al., 2013): when the norm of all
+    gradients together, ||g|| = sqrt(sum_i ||g_i||^2), exceeds ``max_norm``, scale every
+    gradient by max_norm / ||g||, keeping its direction. Returns (clipped, ||g|| before)."""
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+    scale = min(1.0, max_norm / (norm + 1e-6))
+    return {name: g * scale for name, g in grads.items()}, norm
+
+
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax: subtracting the max changes nothing but avoids overflow."""
     shifted = logits - logits.max(axis=axis, keepdims=True)
