@@ -64,8 +64,10 @@ class _CountTable:
     def counts(self, contexts: np.ndarray, targets: np.ndarray, vocab_size: int):
         """n(context, next), n(context) and the number of distinct followers of context."""
         pair = self._lookup(self.joint, self.joint_counts, contexts * vocab_size + targets)
-        total = self._lookup(self.contexts, self.context_counts, contexts)
-        followers = self._lookup(self.contexts, self.followers, contexts)
+        index = np.minimum(np.searchsorted(self.contexts, contexts), len(self.contexts) - 1)
+        found = self.contexts[index] == contexts
+        total = np.where(found, self.context_counts[index], 0)
+        followers = np.where(found, self.followers[index], 0)
         return pair, total, followers
 
 
@@ -79,10 +81,12 @@ class CharNGram:
     ``smoothing="witten-bell"`` interpolates every order with the one below it (Witten-Bell):
     P_k(c | ctx) = (n(ctx, c) + T(ctx) P_{k-1}(c | shorter ctx)) / (n(ctx) + T(ctx)), with
     T(ctx) the number of distinct characters seen after ctx and P_{-1} = 1/V. An unseen
-    context falls back on the shorter one instead of on the uniform guess. It keeps the
-    tables of all orders 0..context, so ``log_probs(ids, order=j)`` can use any of them.
+    context falls back on the shorter one instead of on the uniform guess.
 
-    Both are fitted on the positions ``context, context+1, ...`` of the training ids.
+    Counts are taken on the positions ``context, context+1, ...`` of the training ids, and
+    every order 0..context can be asked for (``order=``), with either smoothing
+    (``smoothing=`` overrides the default for one call); the table of an order is counted
+    the first time it is needed and then kept.
     """
 
     def __init__(self, context: int, vocab_size: int, add: float = 0.1,
@@ -94,19 +98,24 @@ class CharNGram:
         if float(vocab_size) ** (context + 1) >= 2.0 ** 63:
             raise ValueError(f"V**(context+1) = {vocab_size}**{context + 1} does not fit in "
                              f"a 64-bit code; use a shorter context")
-        if smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, got {smoothing!r}")
-        if add <= 0 and smoothing == "add":
+        self._check_smoothing(smoothing)
+        if add <= 0:
             raise ValueError(f"add must be > 0 to keep unseen pairs finite, got {add}")
         self.context = context
         self.vocab_size = vocab_size
         self.add = add
         self.smoothing = smoothing
-        self.tables: dict[int, _CountTable] = {}
+        self._train: np.ndarray | None = None
+        self._tables: dict[int, _CountTable] = {}
 
     def __repr__(self) -> str:
         return (f"CharNGram(context={self.context}, vocab_size={self.vocab_size}, "
                 f"smoothing={self.smoothing!r})")
+
+    @staticmethod
+    def _check_smoothing(smoothing: str) -> None:
+        if smoothing not in SMOOTHINGS:
+            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, got {smoothing!r}")
 
     def _check_ids(self, ids) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
@@ -119,55 +128,85 @@ class CharNGram:
                              f"[{ids.min()}, {ids.max()}]")
         return ids
 
-    def _orders(self, order: int) -> range:
-        return range(order + 1) if self.smoothing == "witten-bell" else range(order, order + 1)
-
     def fit(self, ids) -> "CharNGram":
         """Count (previous ``context`` ids -> next id) over a stream of training ids."""
-        ids = self._check_ids(ids)
-        targets = ids[self.context:]
-        self.tables = {order: _CountTable(
-            _context_codes(ids, order, self.vocab_size, self.context), targets, self.vocab_size)
-            for order in self._orders(self.context)}
+        self._train = self._check_ids(ids)
+        self._tables = {}
+        self._table(self.context)
         return self
+
+    def _table(self, order: int) -> _CountTable:
+        if self._train is None:
+            raise RuntimeError("call fit() first")
+        if not 0 <= order <= self.context:
+            raise ValueError(f"order must lie in 0..{self.context}, got {order}")
+        if order not in self._tables:
+            ids = self._train
+            self._tables[order] = _CountTable(
+                _context_codes(ids, order, self.vocab_size, self.context),
+                ids[self.context:], self.vocab_size)
+        return self._tables[order]
 
     @property
     def num_contexts(self) -> int:
         """How many distinct contexts of length ``context`` training saw (the table's rows)."""
-        if not self.tables:
-            raise RuntimeError("call fit() first")
-        return len(self.tables[self.context].contexts)
+        return len(self._table(self.context).contexts)
 
-    def log_probs(self, ids, order: int | None = None) -> np.ndarray:
-        """ln P(ids[t] | the ``order`` ids before it) for t = context, context+1, ...
-
-        ``order`` defaults to ``context``; a smaller one needs Witten-Bell smoothing (which
-        keeps every order's table). Returns an array of len(ids) - context natural logs.
-        """
-        if not self.tables:
-            raise RuntimeError("call fit() first")
+    def _log_probs_by_order(self, ids, order: int | None, smoothing: str | None):
+        """ln P(ids[t] | previous j ids), t = context, ..., for j = 0..order (add: j = order
+        only); Witten-Bell computes the orders in one chain, each from the one below."""
         order = self.context if order is None else order
-        if order not in self.tables:
-            raise ValueError(f"order {order} was not fitted; available: {sorted(self.tables)}")
+        smoothing = self.smoothing if smoothing is None else smoothing
+        self._check_smoothing(smoothing)
+        self._table(order)  # checks the order
         ids = self._check_ids(ids)
-        targets = ids[self.context:]
-        V = self.vocab_size
-        if self.smoothing == "add":
-            pair, total, _ = self.tables[order].counts(
+        targets, V = ids[self.context:], self.vocab_size
+        if smoothing == "add":
+            pair, total, _ = self._table(order).counts(
                 _context_codes(ids, order, V, self.context), targets, V)
-            return np.log((pair + self.add) / (total + self.add * V))
+            yield order, np.log((pair + self.add) / (total + self.add * V))
+            return
         prob = np.full(len(targets), 1.0 / V)
         for j in range(order + 1):
-            pair, total, followers = self.tables[j].counts(
+            pair, total, followers = self._table(j).counts(
                 _context_codes(ids, j, V, self.context), targets, V)
-            seen = total > 0
             mixed = (pair + followers * prob) / np.maximum(total + followers, 1)
-            prob = np.where(seen, mixed, prob)
-        return np.log(prob)
+            prob = np.where(total > 0, mixed, prob)
+            yield j, np.log(prob)
 
-    def nats_per_char(self, ids, order: int | None = None) -> float:
+    def log_probs(self, ids, order: int | None = None, smoothing: str | None = None
+                  ) -> np.ndarray:
+        """ln P(ids[t] | the ``order`` ids before it) for t = context, context+1, ...
+
+        ``order`` defaults to ``context``, ``smoothing`` to the model's. Returns an array of
+        len(ids) - context natural logarithms.
+        """
+        for _, logp in self._log_probs_by_order(ids, order, smoothing):
+            pass
+        return logp
+
+    def nats_per_char(self, ids, order: int | None = None, smoothing: str | None = None
+                      ) -> float:
         """Mean negative log-likelihood in nats per character on (held-out) ``ids``."""
-        return float(-self.log_probs(ids, order).mean())
+        return float(-self.log_probs(ids, order, smoothing).mean())
+
+    def nats_per_char_by_order(self, ids, smoothing: str | None = None) -> np.ndarray:
+        """``nats_per_char`` for every order 0..context, scored on the same positions
+        (context, context+1, ...), so the orders can be compared one to one."""
+        smoothing = self.smoothing if smoothing is None else smoothing
+        if smoothing == "witten-bell":
+            return np.array([-logp.mean() for _, logp in
+                             self._log_probs_by_order(ids, self.context, smoothing)])
+        return np.array([self.nats_per_char(ids, j, smoothing) for j in range(self.context + 1)])
+
+    def seen_fraction(self, ids, order: int | None = None) -> float:
+        """Share of the positions of ``ids`` whose context (of length ``order``, default
+        ``context``) occurred in training: where it did not, add-a smoothing can only
+        guess 1/V."""
+        order = self.context if order is None else order
+        table = self._table(order)
+        codes = _context_codes(self._check_ids(ids), order, self.vocab_size, self.context)
+        return float(np.isin(codes, table.contexts).mean())
 
 
 def conditional_entropy_bits(train_ids, test_ids, context: int, vocab_size: int,

@@ -47,6 +47,7 @@ def test_unseen_contexts_stay_finite():
     logp = add.log_probs(test)
     assert np.all(np.isfinite(logp))
     np.testing.assert_allclose(logp[:3], np.log(1 / V))   # unseen context: uniform
+    assert add.seen_fraction(test) == pytest.approx(1 / 5)  # contexts 2 3 2 3 0: only 0 seen
     wb = CharNGram(1, V, smoothing="witten-bell").fit(train)
     logp_wb = wb.log_probs(test)
     assert np.all(np.isfinite(logp_wb))
@@ -76,6 +77,22 @@ def test_the_reference_check_catches_a_shifted_context(monkeypatch):
     train, test = rng.integers(0, 5, 3000), rng.integers(0, 5, 500)
     got = CharNGram(2, 5, add=0.3).fit(train).log_probs(test)
     assert not np.allclose(got, reference_log_probs(train, test, 2, 5, 0.3), rtol=1e-6)
+
+
+def test_lower_orders_are_scored_on_the_same_positions():
+    rng = np.random.default_rng(4)
+    train, test = rng.integers(0, 4, 2000), rng.integers(0, 4, 300)
+    model = CharNGram(3, 4, add=0.5).fit(train)
+    # order 1 of a context-3 model: counts and scores positions 3, 4, ... only
+    expected = reference_log_probs(train[2:], test[2:], 1, 4, 0.5)
+    np.testing.assert_allclose(model.log_probs(test, order=1), expected, rtol=1e-12)
+    by_order = model.nats_per_char_by_order(test)
+    assert by_order.shape == (4,)
+    assert by_order[1] == pytest.approx(-expected.mean())
+    assert by_order[3] == pytest.approx(model.nats_per_char(test))
+    wb = model.nats_per_char_by_order(test, smoothing="witten-bell")
+    for j in range(4):
+        assert wb[j] == pytest.approx(model.nats_per_char(test, j, "witten-bell"))
 
 
 def test_witten_bell_by_hand():
@@ -125,7 +142,9 @@ def test_clear_errors():
         CharNGram(1, 3).fit(np.array([0, 1, 5]))
     with pytest.raises(ValueError, match="64-bit"):
         CharNGram(20, 80)
-    with pytest.raises(ValueError, match="order 1 was not fitted"):
-        CharNGram(2, 3).fit(np.tile([0, 1, 2], 5)).log_probs(np.arange(3), order=1)
+    with pytest.raises(ValueError, match=r"order must lie in 0..2"):
+        CharNGram(2, 3).fit(np.tile([0, 1, 2], 5)).log_probs(np.arange(3), order=3)
+    with pytest.raises(ValueError, match="smoothing must be one of"):
+        CharNGram(1, 3).fit(np.arange(3)).log_probs(np.arange(3), smoothing="kneser-ney")
     with pytest.raises(RuntimeError, match="fit"):
         _ = CharNGram(1, 3).num_contexts
