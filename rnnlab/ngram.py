@@ -150,7 +150,11 @@ class CharNGram:
     @property
     def num_contexts(self) -> int:
         """How many distinct contexts of length ``context`` training saw (the table's rows)."""
-        return len(self._table(self.context).contexts)
+        return self.contexts_seen()
+
+    def contexts_seen(self, order: int | None = None) -> int:
+        """How many distinct contexts of length ``order`` (default ``context``) training saw."""
+        return len(self._table(self.context if order is None else order).contexts)
 
     def _log_probs_by_order(self, ids, order: int | None, smoothing: str | None):
         """ln P(ids[t] | previous j ids), t = context, ..., for j = 0..order (add: j = order
@@ -206,7 +210,8 @@ class CharNGram:
         order = self.context if order is None else order
         table = self._table(order)
         codes = _context_codes(self._check_ids(ids), order, self.vocab_size, self.context)
-        return float(np.isin(codes, table.contexts).mean())
+        index = np.minimum(np.searchsorted(table.contexts, codes), len(table.contexts) - 1)
+        return float((table.contexts[index] == codes).mean())
 
 
 def conditional_entropy_bits(train_ids, test_ids, context: int, vocab_size: int,

@@ -36,7 +36,8 @@ def test_a_context_that_covers_the_period_is_certain():
     # context 1: half of the steps follow "0", a fair coin: 0.5 bits on average
     assert one == pytest.approx(0.5, abs=0.01)
     assert two < 1e-3
-    assert CharNGram(2, V).fit(ids).num_contexts == 4
+    model = CharNGram(2, V).fit(ids)
+    assert model.num_contexts == 4 and model.contexts_seen(1) == 3 and model.contexts_seen(0) == 1
 
 
 def test_unseen_contexts_stay_finite():
