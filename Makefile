@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 PORT ?= 8000
 
-.PHONY: help venv book test serve release validate grade bench clean
+.PHONY: help venv book test serve release validate grade bench clean browser site-zip pdf
 
 help:
 	@echo "make book      build the website into _build/html (executes every chapter)"
@@ -23,6 +23,9 @@ help:
 	@echo "make grade     autograde submitted/, write feedback/ and grades.csv"
 	@echo "make bench     run the benchmarks"
 	@echo "make clean     remove build output and caches (keeps .venv)"
+	@echo "make site-zip  zip the built site for offline reading (artifacts/rnn-course-site.zip)"
+	@echo "make pdf       the whole book as one PDF, printed by Chromium (artifacts/rnn-course.pdf)"
+	@echo "make browser   install chromium + chromedriver for the browser test (root, apt)"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +40,7 @@ venv: $(VENV)/.installed
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html
 
-test: venv
+test: venv browser
 	$(BIN)/python -m pytest
 
 serve: venv
@@ -47,3 +50,34 @@ serve: venv
 clean:
 	rm -rf _build artifacts .pytest_cache
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+# Debian's chromium and chromedriver, for tests/test_browser.py and `make pdf`. Installed when
+# missing and this runs as root with apt-get; otherwise the browser test is skipped, loudly
+# (and fails under CI=true). No browser is ever downloaded by a test tool.
+browser:
+	@if { command -v chromium || [ -n "$${CHROME_BIN:-}" ]; } > /dev/null && \
+	    { command -v chromedriver || [ -n "$${CHROMEDRIVER:-}" ]; } > /dev/null; then \
+	  true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	  echo "installing Debian's chromium and chromium-driver for the browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver > /dev/null; } || echo "!!! installing chromium FAILED"; \
+	else \
+	  echo "!!! no chromium/chromedriver, and no root+apt-get to install them:"; \
+	  echo "!!! the browser test will be SKIPPED (run 'make browser' as root)"; \
+	fi
+
+# The built site in one zip, for reading with no network: unzip, open rnn-course/index.html.
+site-zip: book
+	@mkdir -p artifacts
+	$(BIN)/python -c "import pathlib, zipfile; site = pathlib.Path('_build/html'); \
+	  files = [p for p in sorted(site.rglob('*')) if p.is_file()]; \
+	  archive = zipfile.ZipFile('artifacts/rnn-course-site.zip', 'w', zipfile.ZIP_DEFLATED); \
+	  [archive.write(p, 'rnn-course/' + p.relative_to(site).as_posix()) for p in files]; \
+	  archive.close(); print(f'artifacts/rnn-course-site.zip: {len(files)} files')"
+
+# The book as one PDF: the single-page HTML build (same execution cache as `make book`),
+# printed by headless Chromium once MathJax has typeset it. No LaTeX toolchain needed.
+pdf: venv browser
+	$(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
+	$(BIN)/python tests/headless.py pdf _build/singlehtml/intro.html artifacts/rnn-course.pdf
