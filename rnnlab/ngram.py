@@ -10,11 +10,13 @@ frequencies). The table has one row per distinct context seen in training, up to
 it cannot grow with k, which is the motivation for a recurrent network's fixed-size hidden
 state (chapter 1).
 
-Everything is vectorised with NumPy. A context is encoded as one integer in base V (the
-characters are its digits), the pair (context, next character) as ``context * V + next``;
-training counts come from one sort of those codes per order, and look-ups of held-out
-codes from ``np.searchsorted``. There is no Python loop over characters, so a model of
-4.4 million training characters fits in about a second.
+Everything is vectorised with NumPy. A context is encoded as one integer in base V whose
+digits are its characters, the nearest one most significant; the pair (context, next
+character) as ``next * V**k + context``. Sorting those codes once at the longest context
+sorts them for every shorter one too, since dropping the farthest characters is an integer
+division by a power of V, which keeps the order: two sorts (of the contexts and of the
+pairs) give the tables of all orders 0..k, and held-out codes are looked up with
+``np.searchsorted``. There is no Python loop over characters.
 """
 import numpy as np
 
@@ -24,51 +26,56 @@ SMOOTHINGS = ("add", "witten-bell")
 def _context_codes(ids: np.ndarray, order: int, vocab_size: int, start: int) -> np.ndarray:
     """The integer code of the ``order`` characters before each position ``start, ...``.
 
-    Digit m (weight V**(m-1)) is the character m steps back, so the code of order j is the
-    code of order j-1 plus ``ids[i - j] * V**(j-1)``.
+    The character m steps back is the digit of weight V**(order - m): the nearest character
+    is the most significant digit, so the code of order j is the code of a longer context
+    integer-divided by a power of V.
     """
     n = len(ids)
     codes = np.zeros(n - start, dtype=np.int64)
-    weight = 1
     for back in range(1, order + 1):
-        codes += ids[start - back:n - back] * weight
-        weight *= vocab_size
+        codes = codes * vocab_size + ids[start - back:n - back]
     return codes
 
 
+def _runs(sorted_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array and how often each occurs."""
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_codes)) + 1))
+    return sorted_codes[starts], np.diff(np.concatenate((starts, [len(sorted_codes)])))
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """values[keys == query] for each query (keys sorted), 0 where the query is absent."""
+    index = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[index] == queries, values[index], 0)
+
+
 class _CountTable:
-    """Counts of one order: sorted distinct (context, next) codes, and per context the
-    number of occurrences and of distinct next characters."""
+    """Counts of one order j: the distinct contexts with n(ctx), the distinct pairs
+    (coded ``next * V**j + ctx``) with n(ctx, next), and, on demand, the number of distinct
+    characters seen after each context."""
 
-    def __init__(self, contexts: np.ndarray, targets: np.ndarray, vocab_size: int):
-        joint = np.sort(contexts * vocab_size + targets)
-        boundaries = np.flatnonzero(np.diff(joint)) + 1
-        starts = np.concatenate(([0], boundaries))
-        self.joint = joint[starts]                                 # distinct (context, next)
-        self.joint_counts = np.diff(np.concatenate((starts, [len(joint)])))
-        # the joint codes are sorted, so their contexts (code // V) are sorted too
-        joint_contexts = self.joint // vocab_size
-        ctx_starts = np.concatenate(([0], np.flatnonzero(np.diff(joint_contexts)) + 1))
-        self.contexts = joint_contexts[ctx_starts]                 # distinct contexts
-        self.context_counts = np.add.reduceat(self.joint_counts, ctx_starts)
-        self.followers = np.diff(np.concatenate((ctx_starts, [len(self.joint)])))
+    def __init__(self, sorted_contexts: np.ndarray, sorted_pairs: np.ndarray, order: int,
+                 vocab_size: int):
+        self.order, self.vocab_size = order, vocab_size
+        self.contexts, self.context_counts = _runs(sorted_contexts)
+        self.pairs, self.pair_counts = _runs(sorted_pairs)
+        self._followers: np.ndarray | None = None
 
-    @staticmethod
-    def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """values[keys == query] for each query, 0 where the query is not among the keys."""
-        index = np.searchsorted(keys, queries)
-        index = np.minimum(index, len(keys) - 1)
-        found = keys[index] == queries
-        return np.where(found, values[index], 0)
+    @property
+    def followers(self) -> np.ndarray:
+        if self._followers is None:
+            pair_contexts = self.pairs % self.vocab_size ** self.order
+            rows = np.searchsorted(self.contexts, pair_contexts)   # every one is present
+            self._followers = np.bincount(rows, minlength=len(self.contexts))
+        return self._followers
 
-    def counts(self, contexts: np.ndarray, targets: np.ndarray, vocab_size: int):
-        """n(context, next), n(context) and the number of distinct followers of context."""
-        pair = self._lookup(self.joint, self.joint_counts, contexts * vocab_size + targets)
-        index = np.minimum(np.searchsorted(self.contexts, contexts), len(self.contexts) - 1)
-        found = self.contexts[index] == contexts
-        total = np.where(found, self.context_counts[index], 0)
-        followers = np.where(found, self.followers[index], 0)
-        return pair, total, followers
+    def counts(self, contexts: np.ndarray, targets: np.ndarray, followers: bool = False):
+        """n(context, next), n(context) and (or None) the distinct followers of context."""
+        pair = _lookup(self.pairs, self.pair_counts,
+                       targets * self.vocab_size ** self.order + contexts)
+        total = _lookup(self.contexts, self.context_counts, contexts)
+        distinct = _lookup(self.contexts, self.followers, contexts) if followers else None
+        return pair, total, distinct
 
 
 class CharNGram:
@@ -85,8 +92,8 @@ class CharNGram:
 
     Counts are taken on the positions ``context, context+1, ...`` of the training ids, and
     every order 0..context can be asked for (``order=``), with either smoothing
-    (``smoothing=`` overrides the default for one call); the table of an order is counted
-    the first time it is needed and then kept.
+    (``smoothing=`` overrides the default for one call). ``fit`` sorts the codes once; the
+    table of an order is read off the sorted codes the first time it is needed, then kept.
     """
 
     def __init__(self, context: int, vocab_size: int, add: float = 0.1,
@@ -105,7 +112,8 @@ class CharNGram:
         self.vocab_size = vocab_size
         self.add = add
         self.smoothing = smoothing
-        self._train: np.ndarray | None = None
+        self._sorted_contexts: np.ndarray | None = None
+        self._sorted_pairs: np.ndarray | None = None
         self._tables: dict[int, _CountTable] = {}
 
     def __repr__(self) -> str:
@@ -130,21 +138,23 @@ class CharNGram:
 
     def fit(self, ids) -> "CharNGram":
         """Count (previous ``context`` ids -> next id) over a stream of training ids."""
-        self._train = self._check_ids(ids)
+        ids = self._check_ids(ids)
+        contexts = _context_codes(ids, self.context, self.vocab_size, self.context)
+        pairs = ids[self.context:] * self.vocab_size ** self.context + contexts
+        self._sorted_contexts, self._sorted_pairs = np.sort(contexts), np.sort(pairs)
         self._tables = {}
-        self._table(self.context)
         return self
 
     def _table(self, order: int) -> _CountTable:
-        if self._train is None:
+        if self._sorted_pairs is None:
             raise RuntimeError("call fit() first")
         if not 0 <= order <= self.context:
             raise ValueError(f"order must lie in 0..{self.context}, got {order}")
         if order not in self._tables:
-            ids = self._train
-            self._tables[order] = _CountTable(
-                _context_codes(ids, order, self.vocab_size, self.context),
-                ids[self.context:], self.vocab_size)
+            drop = self.vocab_size ** (self.context - order)   # the farthest characters
+            self._tables[order] = _CountTable(self._sorted_contexts // drop,
+                                              self._sorted_pairs // drop, order,
+                                              self.vocab_size)
         return self._tables[order]
 
     @property
@@ -154,7 +164,12 @@ class CharNGram:
 
     def contexts_seen(self, order: int | None = None) -> int:
         """How many distinct contexts of length ``order`` (default ``context``) training saw."""
-        return len(self._table(self.context if order is None else order).contexts)
+        return len(self.context_counts(order))
+
+    def context_counts(self, order: int | None = None) -> np.ndarray:
+        """How often each distinct context of length ``order`` (default ``context``) occurred
+        in training: one count per row of the table, n(ctx) in the formulas above."""
+        return self._table(self.context if order is None else order).context_counts.copy()
 
     def _log_probs_by_order(self, ids, order: int | None, smoothing: str | None):
         """ln P(ids[t] | previous j ids), t = context, ..., for j = 0..order (add: j = order
@@ -167,13 +182,13 @@ class CharNGram:
         targets, V = ids[self.context:], self.vocab_size
         if smoothing == "add":
             pair, total, _ = self._table(order).counts(
-                _context_codes(ids, order, V, self.context), targets, V)
+                _context_codes(ids, order, V, self.context), targets)
             yield order, np.log((pair + self.add) / (total + self.add * V))
             return
         prob = np.full(len(targets), 1.0 / V)
         for j in range(order + 1):
             pair, total, followers = self._table(j).counts(
-                _context_codes(ids, j, V, self.context), targets, V)
+                _context_codes(ids, j, V, self.context), targets, followers=True)
             mixed = (pair + followers * prob) / np.maximum(total + followers, 1)
             prob = np.where(total > 0, mixed, prob)
             yield j, np.log(prob)
@@ -210,8 +225,7 @@ class CharNGram:
         order = self.context if order is None else order
         table = self._table(order)
         codes = _context_codes(self._check_ids(ids), order, self.vocab_size, self.context)
-        index = np.minimum(np.searchsorted(table.contexts, codes), len(table.contexts) - 1)
-        return float((table.contexts[index] == codes).mean())
+        return float((_lookup(table.contexts, table.context_counts, codes) > 0).mean())
 
 
 def conditional_entropy_bits(train_ids, test_ids, context: int, vocab_size: int,

@@ -38,6 +38,9 @@ def test_a_context_that_covers_the_period_is_certain():
     assert two < 1e-3
     model = CharNGram(2, V).fit(ids)
     assert model.num_contexts == 4 and model.contexts_seen(1) == 3 and model.contexts_seen(0) == 1
+    # positions 2..1999 (1998 of them) share out among the four contexts of length 2
+    assert sorted(model.context_counts()) == [499, 499, 500, 500]
+    assert model.context_counts(0).tolist() == [1998]
 
 
 def test_unseen_contexts_stay_finite():
