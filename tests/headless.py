@@ -123,13 +123,20 @@ def open_page(driver, url: str) -> dict:
 
 
 def full_page_png(driver, max_height: int = 16000) -> bytes:
-    """A screenshot of the whole page (not only the window), cut at ``max_height`` pixels."""
-    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    size = metrics.get("cssContentSize") or metrics["contentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], max_height),
-            "scale": 1}
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot",
-                                  {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    """A screenshot of the whole page (not only the window), cut at ``max_height`` pixels.
+
+    The window is made as tall as the page first, so sticky sidebars and headers are drawn
+    where a reader sees them rather than smeared over a capture beyond the viewport."""
+    width = driver.execute_script("return window.innerWidth")
+    height = min(driver.execute_script("return document.documentElement.scrollHeight"),
+                 max_height)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot",
+                                      {"format": "png", "optimizeForSpeed": True})
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return base64.b64decode(shot["data"])
 
 

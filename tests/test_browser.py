@@ -284,3 +284,23 @@ def test_the_checks_catch_a_broken_page(built_site, browser_programs, tmp_path):
     assert report["off_machine"] == ["http://figures.invalid/plot.png"], report
     assert any("-> h4 at 'A heading that skips" in p for p in report["headings"]), report
     assert any(v["id"] == "image-alt" for v in report["axe"]), report
+
+
+def test_pages_work_opened_as_files(built_site, browser_programs):
+    """The zip download (make site-zip) is read from disk: file:// pages need no server.
+
+    A sample: the landing page, the notation page (all formulas), the first chapter and the
+    first exercise; the full check of every page runs over http above. (The search page works
+    too, but a browser will not fetch result snippets over file://.)"""
+    pages = [pathlib.Path("intro.html"), pathlib.Path("notation.html")]
+    for folder in ("chapters", "exercises"):
+        pages += [p for p in _pages(built_site) if p.parts[0] == folder][:1]
+    problems = []
+    with headless.chromium() as driver:
+        for page in pages:
+            state = headless.open_page(driver, (built_site / page).as_uri())
+            errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            if errors or state["broken_images"] or state["mathjax"] not in ("typeset",
+                                                                             "no mathjax"):
+                problems.append(f"{page}: {state} {errors[:3]}")
+    assert not problems, "pages that fail when opened from disk:\n" + "\n".join(problems)
