@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 PORT ?= 8000
 
-.PHONY: help venv book test serve release validate grade bench clean browser site-zip pdf
+.PHONY: help venv book test serve release validate grade sandbox bench clean browser site-zip pdf
 
 help:
 	@echo "make book      build the website into _build/html (executes every chapter)"
@@ -46,6 +46,50 @@ test: venv browser
 serve: venv
 	@test -d _build/html || { echo "no _build/html yet: run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# ---- exercises (nbgrader; settings in nbgrader_config.py, guide in instructors/) ----
+# COURSE is the course folder (solutions/, exercises/, submitted/, gradebook.db); the tests
+# point it at a scratch copy. nbgrader's own exit status says nothing about failed tests,
+# so validate counts its "Success!" lines.
+COURSE ?= .
+NBGRADER := cd $(COURSE) && $(BIN)/nbgrader
+QUIET_KERNEL := { grep -v "IPKernelApp\|Kernel is running over TCP" || true; }
+
+release: venv
+	$(NBGRADER) generate_assignment "*" --force --log-level=WARN
+
+validate: venv
+	@n=$$(cd $(COURSE) && ls solutions/*/*.ipynb | wc -l); \
+	out=$$($(NBGRADER) validate solutions/*/*.ipynb 2>&1); echo "$$out" | $(QUIET_KERNEL); \
+	ok=$$(echo "$$out" | grep -c "Success! Your notebook passes all the tests" || true); \
+	test "$$ok" = "$$n" || { echo "validate: $$ok of $$n solutions pass their tests"; exit 1; }; \
+	n=$$(cd $(COURSE) && ls exercises/*/*.ipynb | wc -l); \
+	out=$$($(NBGRADER) validate --invert exercises/*/*.ipynb 2>&1); echo "$$out" | $(QUIET_KERNEL); \
+	ok=$$(echo "$$out" | grep -c "Success! The notebook does not pass any tests" || true); \
+	test "$$ok" = "$$n" || { echo "validate: $$ok of $$n blank releases fail their tests"; exit 1; }; \
+	echo "validate: all solutions pass, all blank releases fail"
+
+# The grading sandbox is bubblewrap: install it when missing and we can (root + apt-get).
+sandbox:
+	@if ! command -v bwrap > /dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	  echo "installing bubblewrap (the grading sandbox)"; \
+	  apt-get install -y -qq bubblewrap > /dev/null 2>&1 || \
+	  { apt-get update -qq > /dev/null && apt-get install -y -qq bubblewrap > /dev/null; } || true; \
+	fi
+	@command -v bwrap > /dev/null || echo "WARNING: bubblewrap (bwrap) is not installed and could not be installed here; make grade will refuse to run, sandbox tests will skip (fail under CI=true)"
+
+# Autograde every submission in submitted/<student>/<assignment>/ inside the sandbox, then
+# write feedback/ and grades.csv. A submission that crashes is reported and the rest go on.
+# GRADE_UNSANDBOXED=1 grades without the sandbox (documented in instructors/grading.md).
+grade: venv sandbox
+	@test -d $(COURSE)/submitted || { echo "no submitted/ folder in $(COURSE): nothing to grade"; exit 1; }
+	@$(BIN)/python -c "import sys; from rnnlab.grading import sandbox_problem, opted_out; \
+	  p = None if opted_out() else sandbox_problem(); print('make grade refuses:', p) if p else None; sys.exit(bool(p))"
+	$(NBGRADER) autograde "*" --create --log-level=WARN 2>&1 | $(QUIET_KERNEL) || \
+	  echo "WARNING: some submissions could not be autograded (see above); they score 0"
+	$(NBGRADER) generate_feedback "*" --force --log-level=WARN
+	$(NBGRADER) export --to grades.csv --log-level=WARN
+	@echo "grades: $(COURSE)/grades.csv, feedback: $(COURSE)/feedback/"
 
 clean:
 	rm -rf _build artifacts .pytest_cache

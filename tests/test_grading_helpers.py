@@ -1,0 +1,132 @@
+"""Helpers of the grading tests (no tests here): a scratch course, fake submissions, grades.
+
+Fake submissions start from the released notebook (what a student downloads) and change
+the answer cells the way a student would: the real solution, nothing, a plausible mistake,
+a hard-coded answer, a loop, a crash, tampering with test cells, or an attack.
+"""
+import csv
+import html
+import pathlib
+import re
+import shutil
+import subprocess
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def make(target: str, course: pathlib.Path, **env) -> subprocess.CompletedProcess:
+    """Run a Makefile target of the repository on the course folder ``course``."""
+    import os
+    environment = {**os.environ, **{k: str(v) for k, v in env.items()}}
+    # -o: the tests run inside the venv already; never reinstall it mid-test
+    return subprocess.run(["make", "-s", "-o", ".venv/.installed", "-C", str(ROOT), target,
+                           f"COURSE={course}"],
+                          capture_output=True, text=True, env=environment, check=False)
+
+
+def scratch_course(base: pathlib.Path) -> pathlib.Path:
+    """A course folder with the repository's config and solutions (no exercises yet)."""
+    course = base / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return course
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def solution_answers(slug: str) -> dict[str, str]:
+    """grade_id -> the instructor's answer with the solution markers removed."""
+    nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    answers = {}
+    for cell in nb.cells:
+        meta = _nbgrader(cell)
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines()
+                     if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line]
+            answers[meta["grade_id"]] = "\n".join(lines)
+    return answers
+
+
+def hidden_test_lines(slug: str) -> list[str]:
+    """Distinctive code lines of the hidden test regions (not also found outside them)."""
+    return _region_lines(slug, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def _region_lines(slug: str, begin: str, end: str, markdown_answers: bool = False) -> list[str]:
+    nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    inside_lines, outside_lines = [], set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside:
+                inside_lines.append(line.strip())
+            else:
+                outside_lines.add(line.strip())
+        if markdown_answers and _nbgrader(cell).get("solution") and cell.cell_type == "markdown":
+            inside_lines += [line.strip() for line in cell.source.splitlines()]
+    outside = "\n".join(outside_lines)
+    return [line for line in inside_lines if len(line) > 25 and line not in outside]
+
+
+def solution_lines(slug: str) -> list[str]:
+    """Distinctive lines of the solution regions and model answers (not found elsewhere)."""
+    return _region_lines(slug, "BEGIN SOLUTION", "END SOLUTION", markdown_answers=True)
+
+
+def submit(course: pathlib.Path, student: str, slug: str, answers: dict[str, str] | None = None,
+           edit=None) -> pathlib.Path:
+    """Write submitted/<student>/<slug>/<slug>.ipynb from the release: ``answers`` replaces
+    answer cells by grade_id; ``edit(nb)`` may change the notebook further."""
+    nb = nbformat.read(course / "exercises" / slug / f"{slug}.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if answers and grade_id in answers:
+            cell.source = answers[grade_id]
+    if edit is not None:
+        edit(nb)
+    path = course / "submitted" / student / slug / f"{slug}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def read_grades(course: pathlib.Path) -> dict[tuple[str, str], float]:
+    """(student, assignment) -> score, from the exported grades.csv."""
+    with open(course / "grades.csv") as handle:
+        return {(row["student_id"], row["assignment"]): float(row["score"])
+                for row in csv.DictReader(handle)}
+
+
+def page_text(path: pathlib.Path) -> str:
+    """The visible text of an HTML page (tags dropped, entities decoded), code included."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(errors="replace")))
+
+
+def autograded_outputs(course: pathlib.Path, student: str, slug: str) -> str:
+    nb = nbformat.read(course / "autograded" / student / slug / f"{slug}.ipynb", as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", "") + output.get("ename", "") + ": "
+                         + output.get("evalue", "")
+                         + str(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(texts)
+
+
+def auto_points(slug: str) -> float:
+    """Points of the autograded test cells (written answers are graded by hand)."""
+    nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    return float(sum(_nbgrader(c).get("points", 0) for c in nb.cells
+                     if _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")))
