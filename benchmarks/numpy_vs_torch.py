@@ -1,6 +1,6 @@
 """NumPy BPTT against torch.nn.RNN on the CPU: forward + backward, milliseconds per step.
 
-    .venv/bin/python benchmarks/numpy_vs_torch.py [--repeats 30]
+    .venv/bin/python benchmarks/numpy_vs_torch.py [--repeats 30] [--threads N]
 
 Both sides do the same work in float32 with the same number of BLAS/OpenMP threads: the
 forward pass of a one-layer tanh RNN over a batch (B=32, T=50, D=64) and the backward pass
@@ -10,7 +10,9 @@ autograd. A "step" is one forward + backward over the batch; the table shows the
 over ``--repeats`` runs after warm-up, and the ratio NumPy / torch (goal: <= 1.25).
 
 Thread counts: threadpoolctl (installed with scikit-learn) reads NumPy's BLAS thread
-count and torch.set_num_threads is set to the same number. The environment is left alone:
+count and torch.set_num_threads is set to the same number; ``--threads N`` sets both to N
+(on a small or busy machine, 1 thread is faster for these small matrices and far steadier:
+idle BLAS threads spin while waiting). The environment is left alone:
 on some ARM/x86 machines OpenBLAS picks its kernels by CPU type (OPENBLAS_CORETYPE), which
 changes NumPy's times; set such variables yourself before running, never inside tests.
 """
@@ -74,10 +76,15 @@ def torch_step(X, params, dhs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and torch threads (default: NumPy's current count)")
     args = parser.parse_args()
     import torch
 
-    threads = blas_threads()
+    threads = args.threads or blas_threads()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
     torch.set_num_threads(threads)
     rng = rnnlab.seed_everything(0)
     print(f"B={B} T={T} D={D}, float32, {threads} thread(s) for NumPy and torch "

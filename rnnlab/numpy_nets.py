@@ -125,32 +125,28 @@ def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     h0 = np.zeros((B, H), dtype) if h0 is None else h0
     expect_shape("h0", h0, (B, H), "(batch, hidden)")
     grads = {}
-    dh_in = np.zeros((T, B, H), dtype)             # what reaches h_t from above, time-major
     if dhs is not None:
         expect_shape("dhs", dhs, (B, T, H), "(batch, time, hidden)")
-        dh_in += dhs.transpose(1, 0, 2)
     if dys is not None:
         W_hy = params["W_hy"]
         expect_shape("dys", dys, (B, T, W_hy.shape[0]), "(batch, time, output)")
-        dy = dys.transpose(1, 0, 2)
-        np.add(dh_in, dy @ W_hy, out=dh_in)         # W_hy^T dy_t, for every t at once
-        grads["W_hy"] = dy.reshape(-1, dy.shape[-1]).T @ hs.transpose(1, 0, 2).reshape(-1, H)
-        grads["b_y"] = dy.sum(axis=(0, 1))
-    h = np.ascontiguousarray(hs.transpose(1, 0, 2))  # (T, B, H)
-    dtanh = 1.0 - h * h                              # tanh'(a_t) = 1 - h_t^2, all steps
-    dh_raw = np.empty((T, B, H), dtype)
+        grads["W_hy"] = dys.reshape(B * T, -1).T @ hs.reshape(B * T, H)   # sum_t dy_t h_t^T
+        grads["b_y"] = dys.sum(axis=(0, 1))
+    dh_raw = np.empty((B, T, H), dtype)              # dL/da_t, kept for the explicit parts
     dh_next = np.zeros((B, H), dtype)
     for t in reversed(range(T)):
-        dh = np.add(dh_in[t], dh_next, out=dh_in[t])
-        np.multiply(dtanh[t], dh, out=dh_raw[t])
-        np.matmul(dh_raw[t], W_hh, out=dh_next)      # rows: (W_hh^T dh_raw_t)^T
+        dh = dh_next if dhs is None else dh_next + dhs[:, t]
+        if dys is not None:
+            dh = dh + dys[:, t] @ W_hy                # W_hy^T dy_t, one row per sequence
+        np.multiply(1.0 - hs[:, t] * hs[:, t], dh, out=dh_raw[:, t])   # through tanh
+        dh_next = dh_raw[:, t] @ W_hh                 # rows: (W_hh^T dh_raw_t)^T
         if k is not None and t % k == 0 and t > 0:
             dh_next[...] = 0.0                        # truncation: h_{t-1} is a constant
-    h_prev = np.concatenate([h0[None].astype(dtype), h[:-1]])   # h_{t-1} for every t
-    dh_raw2 = dh_raw.reshape(T * B, H)
-    grads["W_xh"] = dh_raw2.T @ X.transpose(1, 0, 2).reshape(T * B, D)
-    grads["W_hh"] = dh_raw2.T @ h_prev.reshape(T * B, H)
-    grads["b_h"] = dh_raw2.sum(axis=0)
+    h_prev = np.concatenate([h0[:, None].astype(dtype), hs[:, :-1]], axis=1)   # h_{t-1}
+    flat = dh_raw.reshape(B * T, H)
+    grads["W_xh"] = flat.T @ X.reshape(B * T, D)
+    grads["W_hh"] = flat.T @ h_prev.reshape(B * T, H)
+    grads["b_h"] = flat.sum(axis=0)
     grads["dh0"] = dh_next
     return grads
 
