@@ -202,3 +202,186 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)
     return float(-picked.mean())
+
+
+# ----------------------------------------------------------------------------------------
+# Gated cells and bidirectional layers (chapter 7). Each gate has its own pair of weights,
+# named after the gate: W_xi (H, D) and W_hi (H, H) feed the input gate i, and so on.
+# ----------------------------------------------------------------------------------------
+
+LSTM_GATES = ("i", "f", "c", "o")   # input gate, forget gate, candidate cell, output gate
+GRU_GATES = ("r", "z", "n")         # reset gate, update gate, candidate state ("new")
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + e^-a), written to avoid overflow for large |a|."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _uniform_params(names_shapes, hidden_size, rng, dtype):
+    bound = 1.0 / np.sqrt(hidden_size)
+    return {name: rng.uniform(-bound, bound, size=shape).astype(dtype)
+            for name, shape in names_shapes}
+
+
+def init_lstm_params(input_size: int, hidden_size: int, rng: np.random.Generator,
+                     dtype=np.float64) -> dict[str, np.ndarray]:
+    """Random LSTM weights, uniform in +-1/sqrt(H) as torch.nn.LSTM draws them.
+
+    Keys: W_x<g> (H, D), W_h<g> (H, H) and b_<g> (H,) for each gate g in i, f, c, o.
+    """
+    D, H = input_size, hidden_size
+    names_shapes = [(f"{kind}{g}", shape) for g in LSTM_GATES
+                    for kind, shape in (("W_x", (H, D)), ("W_h", (H, H)), ("b_", (H,)))]
+    return _uniform_params(names_shapes, H, rng, dtype)
+
+
+def _gate(x_t, h_prev, params, g):
+    """The affine part every gate shares: W_xg x_t + W_hg h_{t-1} + b_g (batch of rows)."""
+    return x_t @ params[f"W_x{g}"].T + h_prev @ params[f"W_h{g}"].T + params[f"b_{g}"]
+
+
+def _check_step(x_t, h_prev, params, gates):
+    if x_t.ndim != 2:
+        raise ValueError(f"x_t must have shape (batch, input), got {x_t.shape}")
+    batch, input_size = x_t.shape
+    hidden_size = params[f"W_h{gates[0]}"].shape[0]
+    expect_shape("h_prev", h_prev, (batch, hidden_size), "(batch, hidden)")
+    for g in gates:
+        expect_shape(f"W_x{g}", params[f"W_x{g}"], (hidden_size, input_size), "(hidden, input)")
+        expect_shape(f"W_h{g}", params[f"W_h{g}"], (hidden_size, hidden_size), "(hidden, hidden)")
+    return batch, hidden_size
+
+
+def _sequence_sizes(X, W_h):
+    """(batch, steps, hidden, dtype) of a run over X (B, T, D), with W_h one (H, H) matrix."""
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (batch, time, input), got {X.shape}")
+    return X.shape[0], X.shape[1], W_h.shape[0], np.result_type(X, W_h)
+
+
+def _initial_state(name, given, batch, hidden_size, dtype):
+    """The given initial state, checked to be (B, H), or zeros."""
+    if given is None:
+        return np.zeros((batch, hidden_size), dtype=dtype)
+    expect_shape(name, given, (batch, hidden_size), "(batch, hidden)")
+    return given
+
+
+def lstm_step(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray,
+              params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step (Hochreiter & Schmidhuber 1997, with a forget gate):
+
+        i_t = sigmoid(W_xi x_t + W_hi h_{t-1} + b_i)     input gate
+        f_t = sigmoid(W_xf x_t + W_hf h_{t-1} + b_f)     forget gate
+        c~_t = tanh(W_xc x_t + W_hc h_{t-1} + b_c)       candidate cell
+        o_t = sigmoid(W_xo x_t + W_ho h_{t-1} + b_o)     output gate
+        c_t = f_t * c_{t-1} + i_t * c~_t                 cell state (additive update)
+        h_t = o_t * tanh(c_t)                            hidden state
+
+    ``x_t`` is (B, D), ``h_prev`` and ``c_prev`` (B, H); returns ``(h_t, c_t)``.
+    """
+    batch, hidden_size = _check_step(x_t, h_prev, params, LSTM_GATES)
+    expect_shape("c_prev", c_prev, (batch, hidden_size), "(batch, hidden)")
+    i_t = sigmoid(_gate(x_t, h_prev, params, "i"))
+    f_t = sigmoid(_gate(x_t, h_prev, params, "f"))
+    c_tilde = np.tanh(_gate(x_t, h_prev, params, "c"))
+    o_t = sigmoid(_gate(x_t, h_prev, params, "o"))
+    c_t = f_t * c_prev + i_t * c_tilde
+    h_t = o_t * np.tanh(c_t)
+    return h_t, c_t
+
+
+def lstm_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | None = None,
+                 c0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run :func:`lstm_step` over ``X`` (B, T, D). Returns ``(hs, cs)``: every hidden state
+    and every cell state, both (B, T, H); h0 and c0 are zeros when omitted."""
+    batch, steps, H, dtype = _sequence_sizes(X, params["W_hi"])
+    h, c = _initial_state("h0", h0, batch, H, dtype), _initial_state("c0", c0, batch, H, dtype)
+    hs, cs = np.empty((batch, steps, H), dtype=dtype), np.empty((batch, steps, H), dtype=dtype)
+    for t in range(steps):
+        h, c = lstm_step(X[:, t], h, c, params)
+        hs[:, t], cs[:, t] = h, c
+    return hs, cs
+
+
+def init_gru_params(input_size: int, hidden_size: int, rng: np.random.Generator,
+                    dtype=np.float64) -> dict[str, np.ndarray]:
+    """Random GRU weights, uniform in +-1/sqrt(H) as torch.nn.GRU draws them.
+
+    Keys: W_x<g> (H, D), W_h<g> (H, H) for g in r, z, n; biases b_r, b_z, and for the
+    candidate two biases, b_xn (outside the reset gate) and b_hn (inside it).
+    """
+    D, H = input_size, hidden_size
+    names_shapes = [(f"{kind}{g}", shape) for g in GRU_GATES
+                    for kind, shape in (("W_x", (H, D)), ("W_h", (H, H)))]
+    names_shapes += [("b_r", (H,)), ("b_z", (H,)), ("b_xn", (H,)), ("b_hn", (H,))]
+    return _uniform_params(names_shapes, H, rng, dtype)
+
+
+def gru_step(x_t: np.ndarray, h_prev: np.ndarray, params: dict[str, np.ndarray],
+             reset_after: bool = True) -> np.ndarray:
+    """One GRU step (Cho et al. 2014):
+
+        r_t = sigmoid(W_xr x_t + W_hr h_{t-1} + b_r)                  reset gate
+        z_t = sigmoid(W_xz x_t + W_hz h_{t-1} + b_z)                  update gate
+        n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))     candidate (reset_after)
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+    ``reset_after=True`` is PyTorch's and Keras' default placement of r_t, applied after
+    the product with W_hn. ``reset_after=False`` is the original paper's:
+    n_t = tanh(W_xn x_t + W_hn (r_t * h_{t-1}) + b_xn + b_hn).
+    ``x_t`` is (B, D) and ``h_prev`` (B, H); returns h_t, (B, H).
+    """
+    _check_step(x_t, h_prev, params, GRU_GATES)
+    r_t = sigmoid(x_t @ params["W_xr"].T + h_prev @ params["W_hr"].T + params["b_r"])
+    z_t = sigmoid(x_t @ params["W_xz"].T + h_prev @ params["W_hz"].T + params["b_z"])
+    if reset_after:
+        recurrent = r_t * (h_prev @ params["W_hn"].T + params["b_hn"])
+    else:
+        recurrent = (r_t * h_prev) @ params["W_hn"].T + params["b_hn"]
+    n_t = np.tanh(x_t @ params["W_xn"].T + params["b_xn"] + recurrent)
+    return (1.0 - z_t) * n_t + z_t * h_prev
+
+
+def gru_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | None = None,
+                reset_after: bool = True) -> np.ndarray:
+    """Run :func:`gru_step` over ``X`` (B, T, D); returns every hidden state, (B, T, H)."""
+    batch, steps, H, dtype = _sequence_sizes(X, params["W_hr"])
+    h = _initial_state("h0", h0, batch, H, dtype)
+    hs = np.empty((batch, steps, H), dtype=dtype)
+    for t in range(steps):
+        h = gru_step(X[:, t], h, params, reset_after)
+        hs[:, t] = h
+    return hs
+
+
+def _hidden_states(cell: str, X: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
+    if cell == "rnn":
+        return rnn_forward(X, params)[0]
+    if cell == "lstm":
+        return lstm_forward(X, params)[0]
+    if cell == "gru":
+        return gru_forward(X, params)
+    raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+
+
+def bidirectional_forward(X: np.ndarray, params_forward: dict[str, np.ndarray],
+                          params_backward: dict[str, np.ndarray], cell: str = "rnn"
+                          ) -> np.ndarray:
+    """A bidirectional layer (Schuster & Paliwal 1997): two independent recurrent layers,
+    one reading x_1 .. x_T, the other x_T .. x_1, their states side by side:
+
+        h->_t = cell(x_t, h->_{t-1})      h<-_t = cell(x_t, h<-_{t+1})
+        h_t = [h->_t ; h<-_t]
+
+    ``cell`` is "rnn", "lstm" or "gru"; each params dict is that cell's. ``X`` is (B, T, D);
+    returns (B, T, 2H), forward half first, as PyTorch and Keras (merge_mode="concat") do.
+    """
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (batch, time, input), got {X.shape}")
+    h_forward = _hidden_states(cell, X, params_forward)
+    h_backward = _hidden_states(cell, X[:, ::-1], params_backward)[:, ::-1]  # back in time order
+    expect_shape("backward states", h_backward, h_forward.shape, "forward states' shape")
+    return np.concatenate([h_forward, h_backward], axis=-1)

@@ -47,3 +47,123 @@ def rnn_params_from_torch(rnn, linear=None) -> dict[str, np.ndarray]:
         params["W_hy"] = linear.weight.detach().cpu().numpy().copy()
         params["b_y"] = linear.bias.detach().cpu().numpy().copy()
     return params
+
+
+# ----------------------------------------------------------------------------------------
+# LSTM, GRU and bidirectional layers (chapter 7). What the loading has to handle:
+#   gate order   PyTorch LSTM i, f, g, o      Keras LSTM i, f, c, o   (the same order; g = c)
+#                PyTorch GRU  r, z, n         Keras GRU  z, r, h      (r and z swap places)
+#   kernels      PyTorch stacks the gates' W_x<g> as rows, (k*H, D); Keras stacks the
+#                transposes as columns, (D, k*H)
+#   biases       PyTorch has bias_ih and bias_hh; for the LSTM and the GRU's r and z only
+#                their sum matters, but the GRU's candidate keeps b_hn inside r * (...),
+#                so b_xn goes to bias_ih and b_hn to bias_hh. Keras' GRU with
+#                reset_after=True (its default) has the same two rows, bias shape (2, 3H).
+# ----------------------------------------------------------------------------------------
+
+TORCH_LSTM_ORDER = ("i", "f", "c", "o")
+KERAS_LSTM_ORDER = ("i", "f", "c", "o")
+TORCH_GRU_ORDER = ("r", "z", "n")
+KERAS_GRU_ORDER = ("z", "r", "n")
+
+
+def _stack(params, prefix, order):
+    """The gates' matrices (or vectors) stacked along the first axis in ``order``."""
+    return np.concatenate([params[f"{prefix}{g}"] for g in order], axis=0)
+
+
+def _copy_into_torch(module, tensors: dict[str, np.ndarray], suffix: str = "_l0") -> None:
+    import torch
+
+    with torch.no_grad():
+        for name, value in tensors.items():
+            target = getattr(module, name + suffix)
+            if tuple(target.shape) != value.shape:
+                raise ValueError(f"{name + suffix} has shape {tuple(target.shape)}, the NumPy "
+                                 f"weight has {value.shape}")
+            target.copy_(torch.as_tensor(value))
+
+
+def _lstm_torch_tensors(params, order=TORCH_LSTM_ORDER):
+    return {"weight_ih": _stack(params, "W_x", order), "weight_hh": _stack(params, "W_h", order),
+            "bias_ih": _stack(params, "b_", order),
+            "bias_hh": np.zeros_like(_stack(params, "b_", order))}
+
+
+def _gru_torch_tensors(params, order=TORCH_GRU_ORDER):
+    zeros = np.zeros_like(params["b_hn"])
+    input_bias = {"r": params["b_r"], "z": params["b_z"], "n": params["b_xn"]}
+    hidden_bias = {"r": zeros, "z": zeros, "n": params["b_hn"]}
+    return {"weight_ih": _stack(params, "W_x", order), "weight_hh": _stack(params, "W_h", order),
+            "bias_ih": np.concatenate([input_bias[g] for g in order]),
+            "bias_hh": np.concatenate([hidden_bias[g] for g in order])}
+
+
+def lstm_params_to_torch(params: dict[str, np.ndarray], lstm, order=TORCH_LSTM_ORDER) -> None:
+    """Copy NumPy LSTM weights (``numpy_nets.init_lstm_params`` keys) into a one-layer
+    ``torch.nn.LSTM``: gates stacked i, f, g(=c), o; b_<g> in bias_ih, zeros in bias_hh.
+    ``order`` exists so a test can show that a wrong order is caught."""
+    _copy_into_torch(lstm, _lstm_torch_tensors(params, order))
+
+
+def lstm_params_to_keras(params: dict[str, np.ndarray], layer, order=KERAS_LSTM_ORDER) -> None:
+    """Copy NumPy LSTM weights into a built ``keras.layers.LSTM``: kernel (D, 4H) and
+    recurrent_kernel (H, 4H) are the transposed stacks in order i, f, c, o; one bias."""
+    layer.set_weights([_stack(params, "W_x", order).T, _stack(params, "W_h", order).T,
+                       _stack(params, "b_", order)])
+
+
+def gru_params_to_torch(params: dict[str, np.ndarray], gru, order=TORCH_GRU_ORDER) -> None:
+    """Copy NumPy GRU weights (``numpy_nets.init_gru_params`` keys) into a one-layer
+    ``torch.nn.GRU``: gates stacked r, z, n; bias_ih = [b_r, b_z, b_xn],
+    bias_hh = [0, 0, b_hn] (PyTorch puts r_t in front of W_hn h + b_hn, as the NumPy
+    ``gru_step`` with reset_after=True does)."""
+    _copy_into_torch(gru, _gru_torch_tensors(params, order))
+
+
+def gru_params_to_keras(params: dict[str, np.ndarray], layer, order=KERAS_GRU_ORDER) -> None:
+    """Copy NumPy GRU weights into a built ``keras.layers.GRU``. Keras orders the gates
+    z, r, h (h is the candidate n). With ``reset_after=True`` (the default) the bias is
+    (2, 3H): row 0 the input biases [b_z, b_r, b_xn], row 1 the recurrent ones [0, 0, b_hn].
+    With ``reset_after=False`` it is one (3H,) vector and b_xn + b_hn is loaded."""
+    tensors = _gru_torch_tensors(params, order)
+    kernel, recurrent_kernel = tensors["weight_ih"].T, tensors["weight_hh"].T
+    if getattr(layer, "reset_after", True):
+        bias = np.stack([tensors["bias_ih"], tensors["bias_hh"]])
+    else:
+        bias = tensors["bias_ih"] + tensors["bias_hh"]
+    layer.set_weights([kernel, recurrent_kernel, bias])
+
+
+def _torch_tensors(cell, params):
+    if cell == "rnn":
+        return {"weight_ih": params["W_xh"], "weight_hh": params["W_hh"],
+                "bias_ih": params["b_h"], "bias_hh": np.zeros_like(params["b_h"])}
+    if cell == "lstm":
+        return _lstm_torch_tensors(params)
+    if cell == "gru":
+        return _gru_torch_tensors(params)
+    raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+
+
+def bidirectional_params_to_torch(params_forward: dict[str, np.ndarray],
+                                  params_backward: dict[str, np.ndarray], module,
+                                  cell: str = "rnn") -> None:
+    """Copy two NumPy parameter dicts into a one-layer ``torch.nn.RNN/LSTM/GRU`` built with
+    ``bidirectional=True``: the forward direction's tensors end in ``_l0``, the backward
+    direction's in ``_l0_reverse``."""
+    _copy_into_torch(module, _torch_tensors(cell, params_forward), "_l0")
+    _copy_into_torch(module, _torch_tensors(cell, params_backward), "_l0_reverse")
+
+
+def bidirectional_params_to_keras(params_forward: dict[str, np.ndarray],
+                                  params_backward: dict[str, np.ndarray], layer,
+                                  cell: str = "rnn") -> None:
+    """Copy two NumPy parameter dicts into a built ``keras.layers.Bidirectional`` wrapping a
+    SimpleRNN, LSTM or GRU; each direction is loaded like the plain layer."""
+    loaders = {"rnn": rnn_params_to_keras, "lstm": lstm_params_to_keras,
+               "gru": gru_params_to_keras}
+    if cell not in loaders:
+        raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+    loaders[cell](params_forward, layer.forward_layer)
+    loaders[cell](params_backward, layer.backward_layer)

@@ -1,0 +1,195 @@
+"""LSTM, GRU and bidirectional layers: NumPy (rnnlab.numpy_nets), torch.nn and keras.layers
+agree to 1e-5 on the same weights, and the checks catch a wrong gate order."""
+import numpy as np
+import pytest
+
+from rnnlab import numpy_nets, transfer
+
+B, T, D, H = 3, 7, 4, 5
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.default_rng(1).normal(size=(B, T, D)).astype(np.float32)
+
+
+def _params(cell, seed):
+    rng = np.random.default_rng(seed)
+    if cell == "lstm":
+        return numpy_nets.init_lstm_params(D, H, rng, dtype=np.float32)
+    if cell == "gru":
+        params = numpy_nets.init_gru_params(D, H, rng, dtype=np.float32)
+        params["b_hn"] = params["b_hn"] + 0.5  # make b_hn's placement inside r_t matter
+        return params
+    return numpy_nets.init_rnn_params(D, H, 1, rng, dtype=np.float32)
+
+
+def _numpy_states(cell, X, params):
+    if cell == "lstm":
+        return numpy_nets.lstm_forward(X, params)[0]
+    if cell == "gru":
+        return numpy_nets.gru_forward(X, params)
+    return numpy_nets.rnn_forward(X, params)[0]
+
+
+def _torch_states(cell, X, load, **kwargs):
+    torch = pytest.importorskip("torch")
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        D, H, batch_first=True, **kwargs)
+    load(module)
+    with torch.no_grad():
+        return module(torch.from_numpy(X))[0].numpy()
+
+
+def _keras_states(layer, X, load):
+    keras = pytest.importorskip("keras")
+    layer(keras.Input(shape=(T, D)))  # builds the weights
+    load(layer)
+    return np.asarray(layer(X))
+
+
+# ---- hand-checkable facts about the NumPy cells --------------------------------------------
+
+def test_lstm_step_matches_equations_by_hand():
+    """With all weights zero and a bias per gate, every gate is a constant we can compute."""
+    params = {k: np.zeros_like(v) for k, v in
+              numpy_nets.init_lstm_params(2, 1, np.random.default_rng(0)).items()}
+    params.update(b_i=np.array([0.0]), b_f=np.array([np.log(3.0)]),   # i = 0.5, f = 0.75
+                  b_c=np.array([np.arctanh(0.4)]), b_o=np.array([0.0]))  # c~ = 0.4, o = 0.5
+    h, c = numpy_nets.lstm_step(np.ones((1, 2)), np.zeros((1, 1)), np.full((1, 1), 2.0), params)
+    assert c[0, 0] == pytest.approx(0.75 * 2.0 + 0.5 * 0.4)
+    assert h[0, 0] == pytest.approx(0.5 * np.tanh(1.7))
+
+
+def test_gru_update_gate_one_keeps_the_state():
+    params = numpy_nets.init_gru_params(D, H, np.random.default_rng(0))
+    params["b_z"] = np.full(H, 50.0)  # z_t = 1: h_t = h_{t-1}
+    h_prev = np.random.default_rng(1).normal(size=(B, H))
+    h = numpy_nets.gru_step(np.ones((B, D)), h_prev, params)
+    np.testing.assert_allclose(h, h_prev, atol=1e-12)
+
+
+def test_reset_after_changes_the_result():
+    params = _params("gru", 3)
+    x = np.asarray(np.random.default_rng(2).normal(size=(B, D)))
+    h_prev = np.ones((B, H))
+    after = numpy_nets.gru_step(x, h_prev, params, reset_after=True)
+    before = numpy_nets.gru_step(x, h_prev, params, reset_after=False)
+    assert np.abs(after - before).max() > 1e-3
+
+
+@pytest.mark.parametrize("step", ["lstm", "gru"])
+def test_wrong_shapes_raise_clear_errors(step):
+    params = _params(step, 0)
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(batch, hidden\)"):
+        if step == "lstm":
+            numpy_nets.lstm_step(np.ones((B, D)), np.ones((B, H + 1)), np.ones((B, H)), params)
+        else:
+            numpy_nets.gru_step(np.ones((B, D)), np.ones((B, H + 1)), params)
+    with pytest.raises(ValueError, match="W_x"):
+        forward = numpy_nets.lstm_forward if step == "lstm" else numpy_nets.gru_forward
+        forward(np.ones((B, T, D + 1)), params)
+
+
+# ---- PyTorch ------------------------------------------------------------------------------
+
+def test_torch_lstm_matches_numpy(X):
+    params = _params("lstm", 0)
+    expected = _numpy_states("lstm", X, params)
+    out = _torch_states("lstm", X, lambda m: transfer.lstm_params_to_torch(params, m))
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_torch_gru_matches_numpy(X):
+    params = _params("gru", 0)
+    expected = _numpy_states("gru", X, params)
+    out = _torch_states("gru", X, lambda m: transfer.gru_params_to_torch(params, m))
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_torch_bidirectional_matches_numpy(X, cell):
+    fwd, bwd = _params(cell, 10), _params(cell, 11)
+    expected = numpy_nets.bidirectional_forward(X, fwd, bwd, cell)
+    assert expected.shape == (B, T, 2 * H)
+    out = _torch_states(cell, X, lambda m: transfer.bidirectional_params_to_torch(fwd, bwd, m, cell),
+                        bidirectional=True)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+# ---- Keras --------------------------------------------------------------------------------
+
+def test_keras_lstm_matches_numpy(X):
+    keras = pytest.importorskip("keras")
+    params = _params("lstm", 0)
+    out = _keras_states(keras.layers.LSTM(H, return_sequences=True), X,
+                        lambda layer: transfer.lstm_params_to_keras(params, layer))
+    np.testing.assert_allclose(out, _numpy_states("lstm", X, params), atol=1e-5)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_keras_gru_matches_numpy(X, reset_after):
+    keras = pytest.importorskip("keras")
+    params = _params("gru", 0)
+    out = _keras_states(keras.layers.GRU(H, return_sequences=True, reset_after=reset_after), X,
+                        lambda layer: transfer.gru_params_to_keras(params, layer))
+    expected = numpy_nets.gru_forward(X, params, reset_after=reset_after)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_keras_bidirectional_matches_numpy(X, cell):
+    keras = pytest.importorskip("keras")
+    fwd, bwd = _params(cell, 10), _params(cell, 11)
+    inner = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
+             "gru": keras.layers.GRU}[cell](H, return_sequences=True)
+    out = _keras_states(keras.layers.Bidirectional(inner), X,
+                        lambda layer: transfer.bidirectional_params_to_keras(fwd, bwd, layer, cell))
+    np.testing.assert_allclose(out, numpy_nets.bidirectional_forward(X, fwd, bwd, cell), atol=1e-5)
+
+
+# ---- the checks bite ----------------------------------------------------------------------
+
+def test_pytorch_gru_order_in_keras_is_caught(X):
+    """Loading the GRU into Keras in PyTorch's order (r, z, n instead of z, r, h) is wrong,
+    and the parity check sees it."""
+    keras = pytest.importorskip("keras")
+    params = _params("gru", 0)
+    out = _keras_states(keras.layers.GRU(H, return_sequences=True), X,
+                        lambda layer: transfer.gru_params_to_keras(
+                            params, layer, order=transfer.TORCH_GRU_ORDER))
+    assert np.abs(out - _numpy_states("gru", X, params)).max() > 1e-3
+
+
+def test_swapped_lstm_gates_in_torch_are_caught(X):
+    params = _params("lstm", 0)
+    out = _torch_states("lstm", X, lambda m: transfer.lstm_params_to_torch(
+        params, m, order=("f", "i", "c", "o")))
+    assert np.abs(out - _numpy_states("lstm", X, params)).max() > 1e-3
+
+
+def test_gru_bias_in_the_wrong_torch_slot_is_caught(X):
+    """b_hn sits inside r_t * (...): moving it to bias_ih (as if the biases simply added) is
+    a different network."""
+    torch = pytest.importorskip("torch")
+    params = _params("gru", 0)
+
+    def load_summed(module):
+        transfer.gru_params_to_torch(params, module)
+        with torch.no_grad():
+            module.bias_ih_l0[2 * H:] += module.bias_hh_l0[2 * H:]
+            module.bias_hh_l0.zero_()
+
+    out = _torch_states("gru", X, load_summed)
+    assert np.abs(out - _numpy_states("gru", X, params)).max() > 1e-3
+
+
+def test_unreversed_backward_direction_is_caught(X):
+    """A 'bidirectional' NumPy layer that forgets to flip the backward states back into time
+    order disagrees with PyTorch."""
+    fwd, bwd = _params("gru", 10), _params("gru", 11)
+    out = _torch_states("gru", X, lambda m: transfer.bidirectional_params_to_torch(fwd, bwd, m, "gru"),
+                        bidirectional=True)
+    wrong = np.concatenate([numpy_nets.gru_forward(X, fwd),
+                            numpy_nets.gru_forward(X[:, ::-1], bwd)], axis=-1)
+    assert np.abs(out - wrong).max() > 1e-3
