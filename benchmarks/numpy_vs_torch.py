@@ -60,6 +60,7 @@ def numpy_step(X, params, dhs):
 
 def torch_step(X, params, dhs):
     import torch
+
     from rnnlab import transfer
 
     rnn = torch.nn.RNN(D, params["W_hh"].shape[0], batch_first=True)
@@ -70,6 +71,7 @@ def torch_step(X, params, dhs):
         rnn.zero_grad(set_to_none=True)
         out, _ = rnn(x)
         out.backward(g)
+        return rnn
     return step
 
 
@@ -96,8 +98,13 @@ def main() -> None:
         params = {name: params[name] for name in ("W_xh", "W_hh", "b_h")}
         X = rng.normal(size=(B, T, D)).astype(np.float32)
         dhs = rng.normal(size=(B, T, H)).astype(np.float32)
-        t_np = median_ms(numpy_step(X, params, dhs), args.repeats)
-        t_torch = median_ms(torch_step(X, params, dhs), args.repeats)
+        np_step, torch_step_ = numpy_step(X, params, dhs), torch_step(X, params, dhs)
+        same = np.allclose(np_step()["W_hh"], torch_step_().weight_hh_l0.grad.numpy(),
+                           rtol=1e-3, atol=1e-3)
+        if not same:   # time only what computes the same gradient
+            raise SystemExit(f"H={H}: NumPy and torch gradients differ")
+        t_np = median_ms(np_step, args.repeats)
+        t_torch = median_ms(torch_step_, args.repeats)
         print(f"{H:>5} | {t_np:>13.2f} | {t_torch:>13.2f} | {t_np / t_torch:>11.2f}")
 
 

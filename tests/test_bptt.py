@@ -165,7 +165,7 @@ def test_tensorflow_gradient_tape_agrees(case):
 
 
 def test_wrong_shapes_name_both_shapes(case):
-    params, X, targets, h0 = case
+    params, X, _, h0 = case
     hs, ys = numpy_nets.rnn_forward(X, params, h0=h0)
     with pytest.raises(ValueError, match=rf"\({B}, {T}, {H}\).*\({B}, {H}, {T}\)"):
         numpy_nets.rnn_backward(X, params, hs.transpose(0, 2, 1), dys=ys)
@@ -193,5 +193,5 @@ def test_clip_by_global_norm_matches_torch():
     for t, name in zip(tensors, grads):
         np.testing.assert_allclose(clipped[name], t.grad.numpy(), rtol=1e-12)
     small, _ = numpy_nets.clip_by_global_norm(grads, max_norm=10 * norm)
-    for name in grads:
-        np.testing.assert_array_equal(small[name], grads[name])   # below the threshold: unchanged
+    for name, value in grads.items():
+        np.testing.assert_array_equal(small[name], value)   # below the threshold: unchanged
