@@ -55,3 +55,17 @@ def test_solutions_never_reach_the_site(built_site):
 def test_build_log_has_no_warning(built_site):
     log = (ROOT / "_build" / "build.log").read_text()
     assert "WARNING" not in log, "the book build logged warnings"
+
+
+# TensorFlow's start-up lines (absl, oneDNN, CUDA stubs) teach nothing; chapters hide them
+# with the `remove-stderr` tag on the cell that first imports TensorFlow or Keras.
+_FRAMEWORK_NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cudart_stub",
+                    "Unable to register cu", "computation_placer", "TF-TRT Warning")
+
+
+def test_chapter_pages_show_no_framework_log_noise(built_site):
+    noisy = []
+    for stem in CHAPTERS:
+        html = (built_site / "chapters" / f"{stem}.html").read_text()
+        noisy += [f"{stem}: {line}" for line in _FRAMEWORK_NOISE if line in html]
+    assert not noisy, "framework log lines reached the pages:\n" + "\n".join(noisy)
