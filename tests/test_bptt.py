@@ -195,3 +195,21 @@ def test_clip_by_global_norm_matches_torch():
     small, _ = numpy_nets.clip_by_global_norm(grads, max_norm=10 * norm)
     for name, value in grads.items():
         np.testing.assert_array_equal(small[name], value)   # below the threshold: unchanged
+
+
+@pytest.mark.slow
+def test_benchmark_prints_its_table():
+    """benchmarks/numpy_vs_torch.py runs (gradients agree, then timing) and prints two rows."""
+    pytest.importorskip("torch")
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "numpy_vs_torch.py"
+    result = subprocess.run([sys.executable, str(script), "--repeats", "2", "--threads", "1"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if line.strip().startswith(("128", "256"))]
+    assert len(rows) == 2, result.stdout
+    for row in rows:
+        assert float(row.split("|")[-1]) > 0
