@@ -85,6 +85,8 @@ grade: venv sandbox
 	@test -d $(COURSE)/submitted || { echo "no submitted/ folder in $(COURSE): nothing to grade"; exit 1; }
 	@$(BIN)/python -c "import sys; from rnnlab.grading import sandbox_problem, opted_out; \
 	  p = None if opted_out() else sandbox_problem(); print('make grade refuses:', p) if p else None; sys.exit(bool(p))"
+	@test -f $(COURSE)/gradebook.db || { echo "no gradebook.db yet (fresh clone): running make release first"; \
+	  $(MAKE) -s release COURSE=$(COURSE); }
 	$(NBGRADER) autograde "*" --create --log-level=WARN 2>&1 | $(QUIET_KERNEL) || \
 	  echo "WARNING: some submissions could not be autograded (see above); they score 0"
 	$(NBGRADER) generate_feedback "*" --force --log-level=WARN

@@ -15,8 +15,10 @@ Here the kernel of every graded notebook starts inside bubblewrap (``bwrap``):
   notebook instead of exhausting the machine.
 
 Used from ``nbgrader_config.py``: ``Autograde.autograde_preprocessors`` runs
-:class:`SandboxedExecute` instead of nbgrader's ``Execute``, and ``GenerateFeedback`` runs
-:class:`HideHiddenTests`.
+:class:`SandboxedExecute` instead of nbgrader's ``Execute`` (it also scores a notebook whose
+kernel died cell by cell instead of dropping it), ``Autograde.sanitize_preprocessors`` runs
+:class:`RestoreDeletedCells` (deleted test cells come back even next to a deleted answer), and
+``GenerateFeedback`` runs :class:`HideHiddenTests`. The guide is ``instructors/grading.md``.
 """
 import os
 import pathlib

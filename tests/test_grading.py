@@ -7,6 +7,7 @@ tests that catch hard-coded answers and library shortcuts, a loop cut by the tim
 and tampering that cost only the culprit's points, feedback without hidden test code, and a
 sandbox that stops a malicious submission (proved by running the same attack without it).
 """
+import functools
 import os
 import shutil
 import socket
@@ -35,19 +36,18 @@ EX = "ex01_rnn_forward"
 TIMEOUT = 30          # c.Execute.timeout in nbgrader_config.py (checked below)
 
 
-def _sandbox_problem() -> str | None:
-    make("sandbox", ROOT)             # installs bubblewrap when missing and possible
-    from rnnlab.grading import sandbox_problem
-    return sandbox_problem()
-
-
-SANDBOX_PROBLEM = _sandbox_problem()
+@functools.cache
+def sandbox_problem() -> str | None:
+    """None when bwrap works here (after `make sandbox` installed it if it could)."""
+    make("sandbox", ROOT)
+    from rnnlab.grading import sandbox_problem as problem
+    return problem()
 
 
 def require_sandbox():
-    if SANDBOX_PROBLEM is None:
+    if sandbox_problem() is None:
         return
-    message = f"GRADING SANDBOX UNAVAILABLE, sandbox tests skipped: {SANDBOX_PROBLEM}"
+    message = f"GRADING SANDBOX UNAVAILABLE, sandbox tests skipped: {sandbox_problem()}"
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: a missing sandbox is a failure)")
     pytest.skip(message)
@@ -162,7 +162,7 @@ def graded(tmp_path_factory):
 
     listener = Listener()
     host_file = base / "host-file-written-by-a-submission.txt"
-    sandboxed = SANDBOX_PROBLEM is None
+    sandboxed = sandbox_problem() is None
     if sandboxed:
         submit(course, "mallory", EX, {**stub, "rnn_step": _attack(course, ROOT, host_file,
                                                                    listener.port)})
@@ -335,6 +335,23 @@ def test_the_attack_succeeds_without_the_sandbox(graded, tmp_path):
     (course / "pwned.txt").unlink(missing_ok=True)
 
 
+def test_validate_fails_when_a_solution_fails_its_tests(tmp_path):
+    """nbgrader validate exits 0 either way; make validate counts and must fail here."""
+    slug = "ex02_unfolding"
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / slug, course / "solutions" / slug)
+    shutil.copytree(ROOT / "exercises" / slug, course / "exercises" / slug)
+    notebook = course / "solutions" / slug / f"{slug}.ipynb"
+    text = notebook.read_text()
+    assert "return H * D + H * H + H + O * H + O" in text
+    notebook.write_text(text.replace("return H * D + H * H + H + O * H + O", "return H * D + H * H"))
+    result = make("validate", course)
+    assert result.returncode != 0
+    assert "validate: 0 of 1 solutions pass their tests" in result.stdout + result.stderr
+
+
 def test_grade_refuses_without_the_sandbox_tool(graded, tmp_path):
     """With bwrap missing from PATH, make grade stops and says what to install."""
     course = graded["course"]
@@ -344,9 +361,7 @@ def test_grade_refuses_without_the_sandbox_tool(graded, tmp_path):
         found = shutil.which(tool)
         if found:
             (fake_bin / tool).symlink_to(found)
-    env = {"PATH": str(fake_bin), "HOME": os.environ.get("HOME", "/root")}
-    result = subprocess.run(["make", "-s", "-C", str(ROOT), "grade", f"COURSE={course}"],
-                            capture_output=True, text=True, env=env, check=False)
+    result = make("grade", course, PATH=str(fake_bin))
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert "refuses" in out and "apt-get install -y bubblewrap" in out, out
