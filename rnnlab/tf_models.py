@@ -1,0 +1,115 @@
+"""Character language models in Keras 3 (TensorFlow backend), twins of
+:class:`rnnlab.torch_models.CharRNN` (chapter 9).
+
+``char_model`` maps character ids (B, T) to next-character logits: (B, V) for the last step
+only (the article's many-to-one window model) or (B, T, V) for every step. Inputs are
+one-hot vectors (``embed_size=None``, as in the article) or a learned embedding.
+
+Keras multiplies row vectors by its kernels, ``x @ kernel``, so every Keras kernel is the
+transpose of the PyTorch weight (``kernel`` = W_xh.T). :func:`copy_torch_weights` moves a
+trained PyTorch model into its Keras twin, reordering the GRU's gates (PyTorch stacks
+r, z, n; Keras z, r, h) and summing the LSTM's two biases; with the same weights the two
+give the same loss (``tests/test_charlm.py``).
+
+Import :mod:`rnnlab` before this module: it quietens TensorFlow's C++ logging.
+"""
+import keras
+import numpy as np
+
+CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+
+
+class OneHot(keras.layers.Layer):
+    """Character ids (B, T) -> one-hot vectors (B, T, V), inside the model (so the data
+    stays as small integer arrays)."""
+
+    def __init__(self, vocab_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+
+    def call(self, ids):
+        return keras.ops.one_hot(ids, self.vocab_size)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size}
+
+
+def char_model(vocab_size: int, hidden_size: int, *, seq_length: int | None = None,
+               embed_size: int | None = None, cell: str = "rnn", activation: str = "tanh",
+               all_steps: bool = False, name: str = "char_model") -> keras.Model:
+    """ids (B, T) -> logits, (B, V) for the last step or (B, T, V) with ``all_steps``.
+
+    ``cell`` is "rnn" (SimpleRNN, with ``activation``), "gru" or "lstm". The output is
+    logits: train with ``SparseCategoricalCrossentropy(from_logits=True)``, whose value is
+    the cross-entropy in nats per character.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+    ids = keras.Input(shape=(seq_length,), dtype="int32", name="ids")
+    if embed_size:
+        x = keras.layers.Embedding(vocab_size, embed_size, name="embedding")(ids)
+    else:
+        x = OneHot(vocab_size, name="one_hot")(ids)
+    extra = {"activation": activation} if cell == "rnn" else {}
+    x = CELLS[cell](hidden_size, return_sequences=all_steps, name="rnn", **extra)(x)
+    logits = keras.layers.Dense(vocab_size, name="head")(x)
+    return keras.Model(ids, logits, name=name)
+
+
+def _gru_reorder(matrix: np.ndarray, hidden: int) -> np.ndarray:
+    """PyTorch GRU blocks (r, z, n) along axis 0 -> Keras order (z, r, h)."""
+    r, z, n = (matrix[i * hidden:(i + 1) * hidden] for i in range(3))
+    return np.concatenate([z, r, n], axis=0)
+
+
+def copy_torch_weights(torch_model, keras_model: keras.Model) -> None:
+    """Copy a one-layer :class:`rnnlab.torch_models.CharRNN` into a :func:`char_model`
+    of the same sizes (embedding, recurrent cell and output layer)."""
+    def numpy(name):
+        return getattr(torch_model.rnn, name).detach().cpu().double().numpy()
+
+    if torch_model.rnn.num_layers != 1:
+        raise ValueError("only one-layer models have a Keras twin here")
+    H = torch_model.hidden_size
+    W_ih, W_hh, b_ih, b_hh = (numpy(n) for n in
+                              ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    if torch_model.cell == "gru":
+        W_ih, W_hh = _gru_reorder(W_ih, H), _gru_reorder(W_hh, H)
+        rnn_weights = [W_ih.T, W_hh.T, np.stack([_gru_reorder(b_ih, H), _gru_reorder(b_hh, H)])]
+    else:  # SimpleRNN and LSTM (gates i, f, g/c, o in both) have one bias: the sum
+        rnn_weights = [W_ih.T, W_hh.T, b_ih + b_hh]
+    keras_model.get_layer("rnn").set_weights(rnn_weights)
+    head = torch_model.head
+    keras_model.get_layer("head").set_weights(
+        [head.weight.detach().cpu().double().numpy().T, head.bias.detach().cpu().double().numpy()])
+    if torch_model.embedding is not None:
+        keras_model.get_layer("embedding").set_weights(
+            [torch_model.embedding.weight.detach().cpu().double().numpy()])
+
+
+def copy_keras_weights(keras_model: keras.Model, torch_model) -> None:
+    """The inverse of :func:`copy_torch_weights`: Keras weights into a one-layer CharRNN
+    (the Keras bias goes into ``bias_ih``, ``bias_hh`` is zero, except for the GRU, which
+    has two biases in both frameworks)."""
+    import torch
+
+    H = torch_model.hidden_size
+    kernel, recurrent, bias = keras_model.get_layer("rnn").get_weights()
+    W_ih, W_hh = kernel.T, recurrent.T
+    if torch_model.cell == "gru":  # Keras (z, r, h) -> PyTorch (r, z, n): the same swap
+        W_ih, W_hh = _gru_reorder(W_ih, H), _gru_reorder(W_hh, H)
+        b_ih, b_hh = _gru_reorder(bias[0], H), _gru_reorder(bias[1], H)
+    else:
+        b_ih, b_hh = bias, np.zeros_like(bias)
+    W_hy, b_y = keras_model.get_layer("head").get_weights()
+    values = {"rnn.weight_ih_l0": W_ih, "rnn.weight_hh_l0": W_hh, "rnn.bias_ih_l0": b_ih,
+              "rnn.bias_hh_l0": b_hh, "head.weight": W_hy.T, "head.bias": b_y}
+    if torch_model.embedding is not None:
+        values["embedding.weight"] = keras_model.get_layer("embedding").get_weights()[0]
+    params = dict(torch_model.named_parameters())
+    with torch.no_grad():
+        for name, value in values.items():
+            if tuple(params[name].shape) != value.shape:
+                raise ValueError(f"{name}: PyTorch has shape {tuple(params[name].shape)}, "
+                                 f"Keras gives {value.shape}")
+            params[name].copy_(torch.as_tensor(np.ascontiguousarray(value)))
