@@ -79,8 +79,8 @@ def _is_redirect(page: pathlib.Path) -> bool:
     return len(text) < 1000 and 'http-equiv="Refresh"' in text
 
 
-@pytest.fixture(scope="module")
-def browser_programs():
+def require_browser():
+    """(browser, chromedriver); skips the test loudly without them, fails it under CI=true."""
     programs = headless.find_programs()
     if programs is None:
         reason = ("NO BROWSER: chromium and chromedriver are not installed, so the website was "
@@ -88,10 +88,26 @@ def browser_programs():
                   "chromium-driver).")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason + " Under CI=true a missing browser is a failure.")
-        warnings.warn(reason)
+        warnings.warn(reason, stacklevel=2)
         print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
         pytest.skip(reason)
     return programs
+
+
+@pytest.fixture(scope="module")
+def browser_programs():
+    return require_browser()
+
+
+def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(headless, "find_programs", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="NO BROWSER"):
+        require_browser()
+    monkeypatch.delenv("CI")
+    with pytest.warns(UserWarning, match="NO BROWSER"), \
+            pytest.raises(pytest.skip.Exception, match="NO BROWSER"):
+        require_browser()
 
 
 def _ids(page: pathlib.Path, cache: dict) -> set[str]:
