@@ -385,3 +385,103 @@ def bidirectional_forward(X: np.ndarray, params_forward: dict[str, np.ndarray],
     h_backward = _hidden_states(cell, X[:, ::-1], params_backward)[:, ::-1]  # back in time order
     expect_shape("backward states", h_backward, h_forward.shape, "forward states' shape")
     return np.concatenate([h_forward, h_backward], axis=-1)
+
+
+def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
+                  cs: np.ndarray, dhs: np.ndarray, h0: np.ndarray | None = None,
+                  c0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Backpropagation through time for :func:`lstm_forward` (chapter 7).
+
+    ``hs`` and ``cs`` (B, T, H) come from the forward pass; ``dhs`` = dL/dh_t, (B, T, H), is
+    what the loss sends to each hidden state. The gates are recomputed step by step. With
+    dh the total gradient at h_t and dc the one at c_t:
+
+        do = dh * tanh(c_t)                  dc = dc_next + dh * o_t * (1 - tanh(c_t)^2)
+        di = dc * c~_t    dc~ = dc * i_t     df = dc * c_{t-1}    dc_next = dc * f_t
+        da_g = dg * g(1 - g) for the sigmoid gates, dc~ * (1 - c~^2) for the candidate
+        dW_xg += da_g^T x_t,  dW_hg += da_g^T h_{t-1},  db_g += sum da_g
+        dh_next = sum_g W_hg^T da_g
+
+    ``dc_next = dc * f_t`` is the gated path: the gradient along the cell is only scaled by
+    the forget gate. Returns gradients under the keys of ``params`` plus "dh0" and "dc0".
+    """
+    batch, steps, H, dtype = _sequence_sizes(X, params["W_hi"])
+    for name, array in (("hs", hs), ("cs", cs), ("dhs", dhs)):
+        expect_shape(name, array, (batch, steps, H), "(batch, time, hidden)")
+    h0 = _initial_state("h0", h0, batch, H, dtype)
+    c0 = _initial_state("c0", c0, batch, H, dtype)
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    dh_next, dc_next = np.zeros((batch, H), dtype), np.zeros((batch, H), dtype)
+    for t in reversed(range(steps)):
+        x_t = X[:, t]
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        c_prev = cs[:, t - 1] if t > 0 else c0
+        i_t = sigmoid(_gate(x_t, h_prev, params, "i"))
+        f_t = sigmoid(_gate(x_t, h_prev, params, "f"))
+        c_tilde = np.tanh(_gate(x_t, h_prev, params, "c"))
+        o_t = sigmoid(_gate(x_t, h_prev, params, "o"))
+        tanh_c = np.tanh(cs[:, t])
+        dh = dhs[:, t] + dh_next
+        dc = dc_next + dh * o_t * (1.0 - tanh_c ** 2)
+        da = {"i": dc * c_tilde * i_t * (1.0 - i_t),
+              "f": dc * c_prev * f_t * (1.0 - f_t),
+              "c": dc * i_t * (1.0 - c_tilde ** 2),
+              "o": dh * tanh_c * o_t * (1.0 - o_t)}
+        dh_next = np.zeros_like(dh)
+        for g, da_g in da.items():
+            grads[f"W_x{g}"] += da_g.T @ x_t
+            grads[f"W_h{g}"] += da_g.T @ h_prev
+            grads[f"b_{g}"] += da_g.sum(axis=0)
+            dh_next += da_g @ params[f"W_h{g}"]
+        dc_next = dc * f_t
+    grads["dh0"], grads["dc0"] = dh_next, dc_next
+    return grads
+
+
+def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
+                 dhs: np.ndarray, h0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Backpropagation through time for :func:`gru_forward` with ``reset_after=True``.
+
+    ``hs`` (B, T, H) comes from the forward pass and ``dhs`` = dL/dh_t, (B, T, H). With
+    dh the total gradient at h_t and m_t = W_hn h_{t-1} + b_hn (the part the reset gate
+    scales):
+
+        dn = dh * (1 - z_t)      dz = dh * (h_{t-1} - n_t)      dh_prev = dh * z_t
+        da_n = dn * (1 - n_t^2)  dr = da_n * m_t                dm = da_n * r_t
+        da_r = dr * r(1 - r)     da_z = dz * z(1 - z)
+        dh_prev += W_hr^T da_r + W_hz^T da_z + W_hn^T dm
+
+    ``dh_prev = dh * z_t`` is the GRU's gated path. Returns gradients under the keys of
+    ``params`` plus "dh0".
+    """
+    batch, steps, H, dtype = _sequence_sizes(X, params["W_hr"])
+    for name, array in (("hs", hs), ("dhs", dhs)):
+        expect_shape(name, array, (batch, steps, H), "(batch, time, hidden)")
+    h0 = _initial_state("h0", h0, batch, H, dtype)
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    dh_next = np.zeros((batch, H), dtype)
+    for t in reversed(range(steps)):
+        x_t = X[:, t]
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        r_t = sigmoid(x_t @ params["W_xr"].T + h_prev @ params["W_hr"].T + params["b_r"])
+        z_t = sigmoid(x_t @ params["W_xz"].T + h_prev @ params["W_hz"].T + params["b_z"])
+        m_t = h_prev @ params["W_hn"].T + params["b_hn"]
+        n_t = np.tanh(x_t @ params["W_xn"].T + params["b_xn"] + r_t * m_t)
+        dh = dhs[:, t] + dh_next
+        da_n = dh * (1.0 - z_t) * (1.0 - n_t ** 2)
+        dm = da_n * r_t
+        da_r = da_n * m_t * r_t * (1.0 - r_t)
+        da_z = dh * (h_prev - n_t) * z_t * (1.0 - z_t)
+        for g, da_g in (("r", da_r), ("z", da_z), ("n", da_n)):
+            grads[f"W_x{g}"] += da_g.T @ x_t
+        grads["W_hr"] += da_r.T @ h_prev
+        grads["W_hz"] += da_z.T @ h_prev
+        grads["W_hn"] += dm.T @ h_prev
+        grads["b_r"] += da_r.sum(axis=0)
+        grads["b_z"] += da_z.sum(axis=0)
+        grads["b_xn"] += da_n.sum(axis=0)
+        grads["b_hn"] += dm.sum(axis=0)
+        dh_next = (dh * z_t + da_r @ params["W_hr"] + da_z @ params["W_hz"]
+                   + dm @ params["W_hn"])
+    grads["dh0"] = dh_next
+    return grads

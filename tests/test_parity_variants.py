@@ -193,3 +193,60 @@ def test_unreversed_backward_direction_is_caught(X):
     wrong = np.concatenate([numpy_nets.gru_forward(X, fwd),
                             numpy_nets.gru_forward(X[:, ::-1], bwd)], axis=-1)
     assert np.abs(out - wrong).max() > 1e-3
+
+
+# ---- the NumPy backward passes --------------------------------------------------------------
+
+def _backward_case(cell):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(B, T, D))
+    R = rng.normal(size=(B, T, H))           # loss L = sum(R * h): dL/dh_t = R_t
+    if cell == "lstm":
+        params = numpy_nets.init_lstm_params(D, H, rng)
+        hs, cs = numpy_nets.lstm_forward(X, params)
+        grads = numpy_nets.lstm_backward(X, params, hs, cs, R)
+        loss = lambda: float((numpy_nets.lstm_forward(X, params)[0] * R).sum())
+    else:
+        params = numpy_nets.init_gru_params(D, H, rng)
+        params["b_hn"] = params["b_hn"] + 0.5
+        hs = numpy_nets.gru_forward(X, params)
+        grads = numpy_nets.gru_backward(X, params, hs, R)
+        loss = lambda: float((numpy_nets.gru_forward(X, params) * R).sum())
+    return X, R, params, grads, loss
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_backward_matches_finite_differences(cell):
+    from rnnlab.gradcheck import check_gradients
+
+    _, _, params, grads, loss = _backward_case(cell)
+    errors = check_gradients(loss, params, grads)
+    assert set(errors) == set(params)
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_backward_matches_torch_autograd(cell):
+    torch = pytest.importorskip("torch")
+    X, R, params, grads, _ = _backward_case(cell)
+    module = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(D, H, batch_first=True).double()
+    load = transfer.lstm_params_to_torch if cell == "lstm" else transfer.gru_params_to_torch
+    load(params, module)
+    h0 = torch.zeros(1, B, H, dtype=torch.float64, requires_grad=True)
+    state = (h0, torch.zeros(1, B, H, dtype=torch.float64)) if cell == "lstm" else h0
+    out, _ = module(torch.from_numpy(X), state)
+    (out * torch.from_numpy(R)).sum().backward()
+    np.testing.assert_allclose(module.weight_hh_l0.grad.numpy(),
+                               np.concatenate([grads[f"W_h{g}"] for g in
+                                               (transfer.TORCH_LSTM_ORDER if cell == "lstm"
+                                                else transfer.TORCH_GRU_ORDER)]), atol=1e-10)
+    np.testing.assert_allclose(h0.grad[0].numpy(), grads["dh0"], atol=1e-10)
+
+
+def test_gradient_check_catches_swapped_gate_gradients():
+    """The check can fail: the input and forget gates' gradients exchanged are caught."""
+    from rnnlab.gradcheck import check_gradients
+
+    _, _, params, grads, loss = _backward_case("lstm")
+    swapped = dict(grads, W_xi=grads["W_xf"], W_xf=grads["W_xi"])
+    assert check_gradients(loss, params, swapped)["W_xi"] > 1e-2
