@@ -53,7 +53,10 @@ serve: venv
 # so validate counts its "Success!" lines.
 COURSE ?= .
 NBGRADER := cd $(COURSE) && $(BIN)/nbgrader
-QUIET_KERNEL := { grep -v "IPKernelApp\|Kernel is running over TCP" || true; }
+# the banner a kernel prints on start, once per graded notebook
+QUIET_KERNEL := { grep -v -e "IPKernelApp" -e "Kernel is running over TCP" -e "ipython kernel. entry point" \
+  -e "To exit, you will have to" -e '"quit" from a client' -e "To read more about this" \
+  -e "ipython/issues/2049" -e "To connect another client" -e "--existing " -e "^\s*$$" || true; }
 
 release: venv
 	$(NBGRADER) generate_assignment "*" --force --log-level=WARN
@@ -85,8 +88,8 @@ grade: venv sandbox
 	@test -d $(COURSE)/submitted || { echo "no submitted/ folder in $(COURSE): nothing to grade"; exit 1; }
 	@$(BIN)/python -c "import sys; from rnnlab.grading import sandbox_problem, opted_out; \
 	  p = None if opted_out() else sandbox_problem(); print('make grade refuses:', p) if p else None; sys.exit(bool(p))"
-	@test -f $(COURSE)/gradebook.db || { echo "no gradebook.db yet (fresh clone): running make release first"; \
-	  $(MAKE) -s release COURSE=$(COURSE); }
+	@test -f $(COURSE)/gradebook.db || { echo "no gradebook.db yet (fresh clone): releasing first"; \
+	  $(NBGRADER) generate_assignment "*" --force --log-level=WARN; }
 	$(NBGRADER) autograde "*" --create --log-level=WARN 2>&1 | $(QUIET_KERNEL) || \
 	  echo "WARNING: some submissions could not be autograded (see above); they score 0"
 	$(NBGRADER) generate_feedback "*" --force --log-level=WARN

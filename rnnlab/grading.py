@@ -89,8 +89,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         hidden = self._hidden(cwd)
         for path in hidden:
             args += ["--tmpfs", path]
-        # Bring back, read-only, what the kernel needs: the environment and rnnlab.
-        for path in dict.fromkeys((sys.base_prefix, sys.prefix, str(PROJECT / "rnnlab"))):
+        # Bring back, read-only, what the kernel needs: the environment (also when the
+        # kernel's python lives in another, e.g. a symlinked, venv) and rnnlab.
+        environments = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(cmd[0]))]
+        for path in dict.fromkeys((*environments, str(PROJECT / "rnnlab"))):
             args += ["--ro-bind", path, path]
         args += ["--bind", self._socket_dir, self._socket_dir, "--bind", cwd, cwd,
                  "--chdir", cwd, "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
@@ -184,6 +186,10 @@ class HideHiddenTests(NbGraderPreprocessor):
     nbgrader's ``ClearHiddenTests`` does for releases) and an error output is cut down to its
     name and message, because a traceback quotes the failing source lines.
     """
+
+    # accepted (and unused) like GetGrades does, so the feedback exporter's setting of the
+    # same name does not log a "not recognized" warning
+    display_data_priority = List(Unicode()).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code" or "BEGIN HIDDEN TESTS" not in cell.source:
