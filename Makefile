@@ -40,7 +40,7 @@ venv: $(VENV)/.installed
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html
 
-test: venv browser
+test: venv browser sandbox
 	$(BIN)/python -m pytest
 
 serve: venv
@@ -95,6 +95,14 @@ grade: venv sandbox
 	$(NBGRADER) generate_feedback "*" --force --log-level=WARN
 	$(NBGRADER) export --to grades.csv --log-level=WARN
 	@echo "grades: $(COURSE)/grades.csv, feedback: $(COURSE)/feedback/"
+
+# Speed and quality measurements; each script prints one table (see benchmarks/*.py).
+# SECONDS_PER_MODEL is the wall-clock training budget of each character model.
+SECONDS_PER_MODEL ?= 300
+bench: venv sandbox
+	$(BIN)/python benchmarks/numpy_vs_torch.py --threads 1
+	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/charlm.py --seconds $(SECONDS_PER_MODEL)
 
 clean:
 	rm -rf _build artifacts .pytest_cache
