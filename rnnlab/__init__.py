@@ -13,7 +13,7 @@ import os
 # TensorFlow reads this once, at its first import: set it before anyone imports TF.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from rnnlab.seeding import seed_everything  # noqa: E402
+from rnnlab.seeding import seed_everything
 
 __all__ = ["seed_everything"]
 __version__ = "0.1.0"

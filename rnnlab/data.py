@@ -32,7 +32,7 @@ def plays_dir() -> pathlib.Path:
     return pathlib.Path(spec.origin).parent / "plays"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def list_plays() -> dict[str, str]:
     """Every play as ``{slug: genre}``, e.g. ``{"hamlet": "tragedies", ...}``, sorted by slug."""
     found = {path.stem: path.parent.name for path in plays_dir().glob("*/*.md")}
@@ -77,7 +77,7 @@ def clean_play(markdown: str) -> str:
     return "\n".join(blocks)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_play(slug: str) -> str:
     """One play, cleaned (see :func:`clean_play`), e.g. ``load_play("hamlet")``."""
     genre = list_plays().get(slug)

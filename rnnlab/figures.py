@@ -90,7 +90,7 @@ def _arrow(ax, start, end, label="", offset=(0.0, 0.0), style="-|>"):
     if label:
         mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
         ax.text(mx, my, label, ha="center", va="center", fontsize=9,
-                bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
 
 
 def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_t"):

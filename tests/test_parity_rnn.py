@@ -44,10 +44,9 @@ def test_keras_simple_rnn_matches_numpy(case):
     np.testing.assert_allclose(np.asarray(model(X)), ys, atol=1e-5)
 
 
-def test_parity_check_detects_untransposed_keras_kernel(case):
+def test_parity_check_detects_untransposed_keras_kernel():
     """The parity test can fail: loading W_xh without the transpose is caught."""
     keras = pytest.importorskip("keras")
-    params, X, hs, _ = case
     square = numpy_nets.init_rnn_params(H, H, O, np.random.default_rng(5), dtype=np.float32)
     Xs = np.random.default_rng(6).normal(size=(B, T, H)).astype(np.float32)
     expected, _ = numpy_nets.rnn_forward(Xs, square)

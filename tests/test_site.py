@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.site, pytest.mark.slow]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
 # attributes that make a browser fetch something: src=, and href= on <link>
-_FETCHED = re.compile(r"<(script|img|link|source|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.I)
+_FETCHED = re.compile(r"<(script|img|link|source|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE)
 
 
 def _pages(site):
