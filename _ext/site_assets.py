@@ -1,10 +1,12 @@
-"""A Sphinx extension of the book: each page lists every script exactly once.
+"""A Sphinx extension of the book: markup fixes found by the browser test (tests/test_browser.py).
 
-Extensions that call ``app.add_js_file(None, body=...)`` (sphinx-thebe, sphinx-togglebutton)
+1. Each page lists every script exactly once. Extensions that call ``app.add_js_file(None, body=...)`` (sphinx-thebe, sphinx-togglebutton)
 end up twice in a page's scripts on this stack: the builder's copy is keyed by the file name
 ``None``, the registry's copy by ``''``, so Sphinx's own de-duplication misses them. The second
 ``const THEBE_JS_URL = ...`` then stops the browser with "Identifier 'THEBE_JS_URL' has already
 been declared" on every page. This drops the repeated entries before a page is rendered.
+
+2. Bibliography entries are list items (see BIBLIOENTRY below).
 """
 
 
@@ -24,9 +26,18 @@ def unique_scripts(scripts):
     return kept
 
 
+# docutils writes a bibliography as <div role="list"> holding role="doc-biblioentry" entries.
+# ARIA 1.2 deprecates doc-biblioentry, and a list whose children are not list items is a
+# critical accessibility error (axe: aria-required-children): screen readers announce an empty
+# list. Each entry is a list item, so it says so.
+BIBLIOENTRY = 'role="doc-biblioentry"'
+
+
 def _on_page_context(app, pagename, templatename, context, doctree):
     if "script_files" in context:
         context["script_files"] = unique_scripts(context["script_files"])
+    if BIBLIOENTRY in context.get("body", ""):
+        context["body"] = context["body"].replace(BIBLIOENTRY, 'role="listitem"')
 
 
 def setup(app):
