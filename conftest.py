@@ -10,6 +10,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -20,6 +21,7 @@ JUPYTER_CACHE = BUILD / ".jupyter_cache"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _failed_files: set[str] = set()
+_notebook_seconds: dict[str, list[float]] = {}  # path -> [start, end] of its cells
 
 
 def _is_nbval_cell(item) -> bool:
@@ -39,16 +41,33 @@ def pytest_runtest_makereport(item, call):
         item.cell.execution_count = item.cell_num + 1 if hasattr(item, "cell_num") else None
 
 
+def pytest_runtest_setup(item):
+    if _is_nbval_cell(item):
+        _notebook_seconds.setdefault(str(item.parent.path), [time.perf_counter(), 0.0])
+
+
 def pytest_runtest_teardown(item, nextitem):
     """After the last cell of a chapter: cache the executed notebook if all cells passed."""
     if not _is_nbval_cell(item):
         return
+    _notebook_seconds[str(item.parent.path)][1] = time.perf_counter()
     if nextitem is not None and nextitem.parent is item.parent:
         return
     path = str(item.parent.path)
     if path in _failed_files:
         return
     _cache_executed_notebook(item.parent.nb, path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each notebook's wall time (kernel start included), to compare with its budget."""
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook wall times (budget: 60 s, 90 s for chapters 9 and 11)")
+    for path, (start, end) in sorted(_notebook_seconds.items()):
+        status = "FAILED" if path in _failed_files else "ok"
+        name = pathlib.Path(path).relative_to(ROOT)
+        terminalreporter.write_line(f"{end - start:7.1f} s  {status:6}  {name}")
 
 
 def _cache_executed_notebook(notebook, path: str) -> None:
