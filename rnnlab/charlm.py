@@ -111,7 +111,8 @@ def train_stream(model, train_ids, *, batch_size: int = 64, seq_len: int = 128,
                  steps: int | None = None, seconds: float | None = None, lr: float = 3e-3,
                  weight_decay: float = 0.01, clip_norm: float = 1.0, warmup: float = 0.02,
                  val_ids=None, evals: int = 5, log_every: int = 20, dev=None,
-                 progress: bool = True, desc: str = "training") -> CharRun:
+                 progress: bool = True, desc: str = "training",
+                 bf16: bool = False) -> CharRun:
     """Train a CharRNN by truncated BPTT with the hidden state carried across batches.
 
     Stops after ``steps`` updates or ``seconds`` of training (time spent scoring
@@ -148,8 +149,9 @@ def train_stream(model, train_ids, *, batch_size: int = 64, seq_len: int = 128,
         for group in optimizer.param_groups:
             group["lr"] = lr_at(fraction, lr, warmup)
         x, y = torch.as_tensor(x, device=dev), torch.as_tensor(y, device=dev)
-        logits, state = model(x, detach_state(state))
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            logits, state = model(x, detach_state(state))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
