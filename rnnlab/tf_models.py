@@ -16,6 +16,8 @@ Import :mod:`rnnlab` before this module: it quietens TensorFlow's C++ logging.
 import keras
 import numpy as np
 
+from rnnlab.transfer import KERAS_GRU_ORDER, TORCH_GRU_ORDER, reorder_gates
+
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
 
@@ -56,10 +58,13 @@ def char_model(vocab_size: int, hidden_size: int, *, seq_length: int | None = No
     return keras.Model(ids, logits, name=name)
 
 
-def _gru_reorder(matrix: np.ndarray, hidden: int) -> np.ndarray:
+def _torch_to_keras_gru(stacked: np.ndarray) -> np.ndarray:
     """PyTorch GRU blocks (r, z, n) along axis 0 -> Keras order (z, r, h)."""
-    r, z, n = (matrix[i * hidden:(i + 1) * hidden] for i in range(3))
-    return np.concatenate([z, r, n], axis=0)
+    return reorder_gates(stacked, TORCH_GRU_ORDER, KERAS_GRU_ORDER)
+
+
+def _keras_to_torch_gru(stacked: np.ndarray) -> np.ndarray:
+    return reorder_gates(stacked, KERAS_GRU_ORDER, TORCH_GRU_ORDER)
 
 
 def copy_torch_weights(torch_model, keras_model: keras.Model) -> None:
@@ -70,12 +75,11 @@ def copy_torch_weights(torch_model, keras_model: keras.Model) -> None:
 
     if torch_model.rnn.num_layers != 1:
         raise ValueError("only one-layer models have a Keras twin here")
-    H = torch_model.hidden_size
     W_ih, W_hh, b_ih, b_hh = (numpy(n) for n in
                               ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
     if torch_model.cell == "gru":
-        W_ih, W_hh = _gru_reorder(W_ih, H), _gru_reorder(W_hh, H)
-        rnn_weights = [W_ih.T, W_hh.T, np.stack([_gru_reorder(b_ih, H), _gru_reorder(b_hh, H)])]
+        W_ih, W_hh = _torch_to_keras_gru(W_ih), _torch_to_keras_gru(W_hh)
+        rnn_weights = [W_ih.T, W_hh.T, np.stack([_torch_to_keras_gru(b_ih), _torch_to_keras_gru(b_hh)])]
     else:  # SimpleRNN and LSTM (gates i, f, g/c, o in both) have one bias: the sum
         rnn_weights = [W_ih.T, W_hh.T, b_ih + b_hh]
     keras_model.get_layer("rnn").set_weights(rnn_weights)
@@ -93,12 +97,11 @@ def copy_keras_weights(keras_model: keras.Model, torch_model) -> None:
     has two biases in both frameworks)."""
     import torch
 
-    H = torch_model.hidden_size
     kernel, recurrent, bias = keras_model.get_layer("rnn").get_weights()
     W_ih, W_hh = kernel.T, recurrent.T
     if torch_model.cell == "gru":  # Keras (z, r, h) -> PyTorch (r, z, n): the same swap
-        W_ih, W_hh = _gru_reorder(W_ih, H), _gru_reorder(W_hh, H)
-        b_ih, b_hh = _gru_reorder(bias[0], H), _gru_reorder(bias[1], H)
+        W_ih, W_hh = _keras_to_torch_gru(W_ih), _keras_to_torch_gru(W_hh)
+        b_ih, b_hh = _keras_to_torch_gru(bias[0]), _keras_to_torch_gru(bias[1])
     else:
         b_ih, b_hh = bias, np.zeros_like(bias)
     W_hy, b_y = keras_model.get_layer("head").get_weights()

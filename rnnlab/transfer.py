@@ -67,6 +67,15 @@ TORCH_GRU_ORDER = ("r", "z", "n")
 KERAS_GRU_ORDER = ("z", "r", "n")
 
 
+def reorder_gates(stacked: np.ndarray, source: tuple[str, ...], target: tuple[str, ...]
+                  ) -> np.ndarray:
+    """Blocks of gates stacked along axis 0 in ``source`` order, restacked in ``target``
+    order, e.g. a PyTorch GRU's (r, z, n) rows into Keras' (z, r, n):
+    ``reorder_gates(W, TORCH_GRU_ORDER, KERAS_GRU_ORDER)``."""
+    blocks = dict(zip(source, np.split(stacked, len(source), axis=0)))
+    return np.concatenate([blocks[gate] for gate in target], axis=0)
+
+
 def _stack(params, prefix, order):
     """The gates' matrices (or vectors) stacked along the first axis in ``order``."""
     return np.concatenate([params[f"{prefix}{g}"] for g in order], axis=0)
