@@ -86,7 +86,7 @@ sandbox:
 # GRADE_UNSANDBOXED=1 grades without the sandbox (documented in instructors/grading.md).
 grade: venv sandbox
 	@test -d $(COURSE)/submitted || { echo "no submitted/ folder in $(COURSE): nothing to grade"; exit 1; }
-	@$(BIN)/python -c "import sys; from rnnlab.grading import sandbox_problem, opted_out; \
+	@$(BIN)/python -c "import sys; from coursetools.grading import sandbox_problem, opted_out; \
 	  p = None if opted_out() else sandbox_problem(); print('make grade refuses:', p) if p else None; sys.exit(bool(p))"
 	@test -f $(COURSE)/gradebook.db || { echo "no gradebook.db yet (fresh clone): releasing first"; \
 	  $(NBGRADER) generate_assignment "*" --force --log-level=WARN; }
@@ -137,4 +137,4 @@ site-zip: book
 # printed by headless Chromium once MathJax has typeset it. No LaTeX toolchain needed.
 pdf: venv browser
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
-	$(BIN)/python tests/headless.py pdf _build/singlehtml/intro.html artifacts/rnn-course.pdf
+	$(BIN)/python coursetools/headless.py pdf _build/singlehtml/intro.html artifacts/rnn-course.pdf

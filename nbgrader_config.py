@@ -22,7 +22,7 @@ from nbgrader.preprocessors import (
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from rnnlab.grading import HideHiddenTests, RestoreDeletedCells, SandboxedExecute
+from coursetools.grading import HideHiddenTests, RestoreDeletedCells, SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -43,7 +43,7 @@ c.Execute.execute_retries = 0
 c.Execute.iopub_timeout = 15
 c.Execute.raise_on_iopub_timeout = False
 
-# Autograde runs every kernel in a bubblewrap sandbox (rnnlab/grading.py): it cannot see this
+# Autograde runs every kernel in a bubblewrap sandbox (coursetools/grading.py): it cannot see this
 # folder, write outside its own, use the network, or take more than memory_limit_mb.
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,

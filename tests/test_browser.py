@@ -19,8 +19,9 @@ import time
 import urllib.parse
 import warnings
 
-import headless
 import pytest
+
+from coursetools import headless
 
 pytestmark = [pytest.mark.browser, pytest.mark.site, pytest.mark.slow]
 ROOT = pathlib.Path(__file__).resolve().parents[1]

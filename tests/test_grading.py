@@ -40,7 +40,7 @@ TIMEOUT = 30          # c.Execute.timeout in nbgrader_config.py (checked below)
 def sandbox_problem() -> str | None:
     """None when bwrap works here (after `make sandbox` installed it if it could)."""
     make("sandbox", ROOT)
-    from rnnlab.grading import sandbox_problem as problem
+    from coursetools.grading import sandbox_problem as problem
     return problem()
 
 

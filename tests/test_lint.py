@@ -13,7 +13,7 @@ def test_ruff_finds_nothing():
     ruff = shutil.which("ruff", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is not installed (it is pinned in requirements.txt)")
-    paths = ["rnnlab", "tests", "benchmarks", "conftest.py", "_ext", "nbgrader_config.py"]
+    paths = ["rnnlab", "coursetools", "tests", "benchmarks", "conftest.py", "_ext", "nbgrader_config.py"]
     result = subprocess.run([ruff, "check", "--output-format", "concise", *paths], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,7 +5,7 @@ Manager, which would download a browser), serves a folder on 127.0.0.1, and prin
 PDF. Override the programs with ``CHROME_BIN`` and ``CHROMEDRIVER`` (e.g. Google Chrome on a
 GitHub runner).
 
-    python tests/headless.py pdf _build/singlehtml/index.html artifacts/rnn-course.pdf
+    python coursetools/headless.py pdf _build/singlehtml/index.html artifacts/rnn-course.pdf
 """
 import base64
 import contextlib
@@ -168,6 +168,6 @@ def print_pdf(html: pathlib.Path, pdf: pathlib.Path) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] != "pdf":
-        sys.exit("usage: python tests/headless.py pdf BUILT_PAGE.html OUT.pdf")
+        sys.exit("usage: python coursetools/headless.py pdf BUILT_PAGE.html OUT.pdf")
     size = print_pdf(pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3]))
     print(f"wrote {sys.argv[3]} ({size / 1e6:.1f} MB)")
