@@ -166,3 +166,27 @@ def random_batches(ids: np.ndarray, batch_size: int, seq_len: int, rng: np.rando
     starts = rng.integers(0, len(ids) - seq_len - 1, size=batch_size)
     offsets = starts[:, None] + np.arange(seq_len)
     return ids[offsets], ids[offsets + 1]
+
+
+def _example_keys(examples) -> set:
+    """Hashable keys of a collection of examples: strings as they are, arrays row by row
+    (an example is one entry along the first axis: a window, a string of bits, an image)."""
+    if not isinstance(examples, np.ndarray) and all(isinstance(e, (str, bytes)) for e in examples):
+        return set(examples)
+    rows = np.asarray(examples)
+    rows = np.ascontiguousarray(rows.reshape(len(rows), -1))
+    return {(row.dtype.str, row.tobytes()) for row in rows}
+
+
+def assert_disjoint(training, held_out, what: str = "examples") -> int:
+    """Raise ``AssertionError`` if any held-out example also occurs in the training set.
+
+    ``training`` and ``held_out`` are arrays (one example per row) or collections of
+    strings. A leak turns a held-out score into a training score, so every split in the book
+    calls this. Returns the number of distinct held-out examples checked.
+    """
+    train_keys, held_keys = _example_keys(training), _example_keys(held_out)
+    shared = train_keys & held_keys
+    assert not shared, (f"{len(shared)} of {len(held_keys)} held-out {what} also occur in "
+                        f"the training set")
+    return len(held_keys)

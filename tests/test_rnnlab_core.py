@@ -131,3 +131,13 @@ def test_stream_batches_continue_across_batches():
     (x0, y0), (x1, _) = batches[0], batches[1]
     np.testing.assert_array_equal(y0, x0 + 1)
     np.testing.assert_array_equal(x1[:, 0], x0[:, -1] + 1)  # row b continues row b
+
+
+def test_assert_disjoint_finds_a_shared_row_or_string():
+    train = np.array([[0, 1, 1], [1, 0, 1]])
+    assert data.assert_disjoint(train, np.array([[1, 1, 1]]), "strings") == 1
+    with pytest.raises(AssertionError, match="1 of 2 held-out strings"):
+        data.assert_disjoint(train, np.array([[1, 1, 1], [1, 0, 1]]), "strings")
+    assert data.assert_disjoint(["hamlet"], ["macbeth", "othello"]) == 2
+    with pytest.raises(AssertionError, match="plays"):
+        data.assert_disjoint(["hamlet", "macbeth"], ["macbeth"], "plays")
