@@ -85,7 +85,7 @@ def numpy_rnn_row(train_ids, val_ids, vocab_size, seconds, hidden=100, seq_len=2
         targets = train_ids[position + 1:position + seq_len + 1][None]
         hs, ys = nn_np.rnn_forward(x, params, h0=h)
         _, dys = nn_np.softmax_cross_entropy_grad(ys, targets)
-        grads = nn_np.rnn_backward(x, params, hs, dys=dys * seq_len, h0=h)  # summed loss
+        grads, _ = nn_np.rnn_backward(x, params, hs, dys=dys * seq_len, h0=h)  # summed loss
         for name, p in params.items():
             g = np.clip(grads[name], -5, 5)
             memory[name] += g * g

@@ -54,7 +54,7 @@ def median_ms(step, repeats: int) -> float:
 def numpy_step(X, params, dhs):
     def step():
         hs, _ = numpy_nets.rnn_forward(X, params)
-        return numpy_nets.rnn_backward(X, params, hs, dhs=dhs)
+        return numpy_nets.rnn_backward(X, params, hs, dhs=dhs)[0]
     return step
 
 

@@ -88,11 +88,34 @@ def rnn_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | N
     return hs, rnn_output(hs, params["W_hy"], params.get("b_y"))
 
 
+def relu(a: np.ndarray) -> np.ndarray:
+    """The rectifier max(0, a), an activation :func:`rnn_forward` and :func:`rnn_backward`
+    both accept (chapter 9's SimpleRNN variants use it)."""
+    return np.maximum(a, 0.0)
+
+
+# The derivative of each activation :func:`rnn_backward` can differentiate, written with the
+# activation's output h = f(a), which is what the forward pass keeps.
+_DERIVATIVE_FROM_OUTPUT = {
+    np.tanh: lambda h: 1.0 - h * h,           # tanh'(a) = 1 - tanh(a)^2
+    relu: lambda h: (h > 0).astype(h.dtype),  # relu'(a) = 1 where a > 0, i.e. where h > 0
+}
+
+
+def _activation_derivative(activation):
+    try:
+        return _DERIVATIVE_FROM_OUTPUT[activation]
+    except (KeyError, TypeError):
+        name = getattr(activation, "__name__", repr(activation))
+        raise ValueError(f"rnn_backward differentiates activation=np.tanh or "
+                         f"activation=numpy_nets.relu only, got {name}") from None
+
+
 def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
                  dys: np.ndarray | None = None, dhs: np.ndarray | None = None,
-                 h0: np.ndarray | None = None, *, k: int | None = None
-                 ) -> dict[str, np.ndarray]:
-    """Backpropagation through time for the tanh RNN of :func:`rnn_forward` (chapter 5).
+                 h0: np.ndarray | None = None, *, activation=np.tanh, K: int | None = None
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Backpropagation through time for the RNN of :func:`rnn_forward` (chapter 5).
 
     ``X`` (B, T, D) and ``hs`` (B, T, H) come from the forward pass. The loss reaches the
     network through ``dys`` = dL/dy_t, (B, T, O), and/or ``dhs`` = dL/dh_t taken directly,
@@ -101,17 +124,28 @@ def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     the part coming back from h_{t+1}:
 
         dh_t      = W_hy^T dy_t + dL/dh_t + dh_next            (total derivative at h_t)
-        dh_raw_t  = (1 - h_t^2) * dh_t                         (through tanh)
+        dh_raw_t  = f'(a_t) * dh_t = (1 - h_t^2) * dh_t        (through f = tanh)
         dh_next   = W_hh^T dh_raw_t                            (the implicit part, to h_{t-1})
         dW_xh = sum_t dh_raw_t x_t^T,  dW_hh = sum_t dh_raw_t h_{t-1}^T,  db_h = sum_t dh_raw_t
 
     The three sums are the explicit ("immediate") parts; they are taken after the loop as
-    one matrix product each. ``k`` truncates: the gradient is cut between h_{t-1} and h_t
-    whenever t is a multiple of k (t > 0), as ``h.detach()`` every k steps does in PyTorch.
-    Returns the gradients under the keys of ``params`` plus ``"dh0"``, dL/dh_0, (B, H).
+    one matrix product each. ``activation`` must be the one the forward pass used: np.tanh
+    or :func:`relu` (f'(a) = 1 where h_t > 0); any other raises ValueError.
+
+    ``K`` truncates (truncated BPTT with truncation length K): the sequence is read in
+    chunks of K steps, the hidden state still flows forward across chunks, but the gradient
+    is cut between h_{t-1} and h_t whenever t is a multiple of K (t > 0), as ``h.detach()``
+    every K steps does in PyTorch. ``K >= T`` is full BPTT; ``K = 1`` keeps only the
+    explicit parts.
+
+    Returns ``(grads, dh0)``: the gradients under the keys of ``params`` and nothing else
+    (W_hy and b_y get zeros when no ``dys`` is given), and dL/dh_0, (B, H), the gradient with
+    respect to the initial state, kept apart so that ``grads`` can be clipped and applied
+    as it is.
     """
     if X.ndim != 3:
         raise ValueError(f"X must have shape (batch, time, input), got {X.shape}")
+    derivative = _activation_derivative(activation)
     B, T, D = X.shape
     W_xh, W_hh = params["W_xh"], params["W_hh"]
     H = W_hh.shape[0]
@@ -119,8 +153,8 @@ def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     expect_shape("hs", hs, (B, T, H), "(batch, time, hidden)")
     if dys is None and dhs is None:
         raise ValueError("give dys (dL/dy_t) or dhs (dL/dh_t), or both")
-    if k is not None and k < 1:
-        raise ValueError(f"k must be a positive number of steps, got {k}")
+    if K is not None and K < 1:
+        raise ValueError(f"K must be a positive number of steps, got {K}")
     dtype = np.result_type(X, hs, W_hh)
     h0 = np.zeros((B, H), dtype) if h0 is None else h0
     expect_shape("h0", h0, (B, H), "(batch, hidden)")
@@ -138,30 +172,17 @@ def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         dh = dh_next if dhs is None else dh_next + dhs[:, t]
         if dys is not None:
             dh = dh + dys[:, t] @ W_hy                # W_hy^T dy_t, one row per sequence
-        np.multiply(1.0 - hs[:, t] * hs[:, t], dh, out=dh_raw[:, t])   # through tanh
+        np.multiply(derivative(hs[:, t]), dh, out=dh_raw[:, t])   # through the activation
         dh_next = dh_raw[:, t] @ W_hh                 # rows: (W_hh^T dh_raw_t)^T
-        if k is not None and t % k == 0 and t > 0:
+        if K is not None and t % K == 0 and t > 0:
             dh_next[...] = 0.0                        # truncation: h_{t-1} is a constant
     h_prev = np.concatenate([h0[:, None].astype(dtype), hs[:, :-1]], axis=1)   # h_{t-1}
     flat = dh_raw.reshape(B * T, H)
     grads["W_xh"] = flat.T @ X.reshape(B * T, D)
     grads["W_hh"] = flat.T @ h_prev.reshape(B * T, H)
     grads["b_h"] = flat.sum(axis=0)
-    grads["dh0"] = dh_next
-    return grads
-
-
-def rnn_backward_truncated(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
-                           dys: np.ndarray | None = None, dhs: np.ndarray | None = None,
-                           h0: np.ndarray | None = None, *, k: int) -> dict[str, np.ndarray]:
-    """Truncated BPTT: :func:`rnn_backward` with the gradient cut every ``k`` steps.
-
-    The sequence is read in chunks of ``k`` steps (the hidden state still flows forward
-    across chunks), and no gradient crosses a chunk boundary: the result is the sum of the
-    chunks' gradients, what training with ``h = h.detach()`` every k steps computes.
-    ``k >= T`` gives full BPTT; ``k = 1`` keeps only the explicit parts.
-    """
-    return rnn_backward(X, params, hs, dys=dys, dhs=dhs, h0=h0, k=k)
+    # one gradient per parameter: W_hy and b_y get zeros when no loss reaches the outputs
+    return {name: grads.get(name, np.zeros_like(value)) for name, value in params.items()}, dh_next
 
 
 def softmax_cross_entropy_grad(logits: np.ndarray, targets: np.ndarray
@@ -389,7 +410,8 @@ def bidirectional_forward(X: np.ndarray, params_forward: dict[str, np.ndarray],
 
 def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
                   cs: np.ndarray, dhs: np.ndarray, h0: np.ndarray | None = None,
-                  c0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                  c0: np.ndarray | None = None
+                  ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Backpropagation through time for :func:`lstm_forward` (chapter 7).
 
     ``hs`` and ``cs`` (B, T, H) come from the forward pass; ``dhs`` = dL/dh_t, (B, T, H), is
@@ -403,7 +425,8 @@ def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         dh_next = sum_g W_hg^T da_g
 
     ``dc_next = dc * f_t`` is the gated path: the gradient along the cell is only scaled by
-    the forget gate. Returns gradients under the keys of ``params`` plus "dh0" and "dc0".
+    the forget gate. Returns ``(grads, dh0, dc0)``: the gradients under the keys of
+    ``params``, and dL/dh_0 and dL/dc_0, both (B, H).
     """
     batch, steps, H, dtype = _sequence_sizes(X, params["W_hi"])
     for name, array in (("hs", hs), ("cs", cs), ("dhs", dhs)):
@@ -434,12 +457,12 @@ def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
             grads[f"b_{g}"] += da_g.sum(axis=0)
             dh_next += da_g @ params[f"W_h{g}"]
         dc_next = dc * f_t
-    grads["dh0"], grads["dc0"] = dh_next, dc_next
-    return grads
+    return grads, dh_next, dc_next
 
 
 def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
-                 dhs: np.ndarray, h0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 dhs: np.ndarray, h0: np.ndarray | None = None
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Backpropagation through time for :func:`gru_forward` with ``reset_after=True``.
 
     ``hs`` (B, T, H) comes from the forward pass and ``dhs`` = dL/dh_t, (B, T, H). With
@@ -451,8 +474,12 @@ def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         da_r = dr * r(1 - r)     da_z = dz * z(1 - z)
         dh_prev += W_hr^T da_r + W_hz^T da_z + W_hn^T dm
 
-    ``dh_prev = dh * z_t`` is the GRU's gated path. Returns gradients under the keys of
-    ``params`` plus "dh0".
+    ``dh_prev = dh * z_t`` is the GRU's gated path. Returns ``(grads, dh0)``: the gradients
+    under the keys of ``params``, and dL/dh_0, (B, H).
+
+    Only ``reset_after=True`` is differentiated here: the gates are recomputed at each step,
+    and when they do not reproduce ``hs`` (states from ``reset_after=False``, or from another
+    ``h0``) a ValueError says so instead of returning wrong gradients.
     """
     batch, steps, H, dtype = _sequence_sizes(X, params["W_hr"])
     for name, array in (("hs", hs), ("dhs", dhs)):
@@ -467,6 +494,11 @@ def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         z_t = sigmoid(x_t @ params["W_xz"].T + h_prev @ params["W_hz"].T + params["b_z"])
         m_t = h_prev @ params["W_hn"].T + params["b_hn"]
         n_t = np.tanh(x_t @ params["W_xn"].T + params["b_xn"] + r_t * m_t)
+        if not np.allclose((1.0 - z_t) * n_t + z_t * h_prev, hs[:, t], rtol=1e-4, atol=1e-5):
+            raise ValueError(
+                f"hs[:, {t}] is not the state gru_forward(X, params, h0, reset_after=True) "
+                f"computes: gru_backward differentiates reset_after=True only (were the "
+                f"states computed with reset_after=False, or from another h0?)")
         dh = dhs[:, t] + dh_next
         da_n = dh * (1.0 - z_t) * (1.0 - n_t ** 2)
         dm = da_n * r_t
@@ -483,5 +515,4 @@ def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         grads["b_hn"] += dm.sum(axis=0)
         dh_next = (dh * z_t + da_r @ params["W_hr"] + da_z @ params["W_hz"]
                    + dm @ params["W_hn"])
-    grads["dh0"] = dh_next
-    return grads
+    return grads, dh_next

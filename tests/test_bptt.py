@@ -25,10 +25,11 @@ def loss_of(params, X, targets, h0):
     return lambda: numpy_nets.cross_entropy(numpy_nets.rnn_forward(X, params, h0=h0)[1], targets)
 
 
-def backward(params, X, targets, h0, k=None):
+def backward(params, X, targets, h0, K=None):
+    """(grads, dh0) of the mean cross-entropy, full BPTT or truncated every K steps."""
     hs, ys = numpy_nets.rnn_forward(X, params, h0=h0)
     _, dys = numpy_nets.softmax_cross_entropy_grad(ys, targets)
-    return numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0, k=k)
+    return numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0, K=K)
 
 
 def test_softmax_cross_entropy_grad_matches_finite_differences(case):
@@ -43,12 +44,54 @@ def test_softmax_cross_entropy_grad_matches_finite_differences(case):
 
 def test_rnn_backward_matches_finite_differences(case):
     params, X, targets, h0 = case
-    grads = backward(params, X, targets, h0)
+    grads, dh0 = backward(params, X, targets, h0)
+    assert set(grads) == set(numpy_nets.PARAM_NAMES)     # parameters only: dh0 comes apart
     errors = gradcheck.check_gradients(loss_of(params, X, targets, h0), params, grads)
-    assert set(errors) == set(numpy_nets.PARAM_NAMES)
     assert max(errors.values()) < TOL, errors
-    dh0 = gradcheck.numerical_gradient(loss_of(params, X, targets, h0), h0)
-    assert gradcheck.relative_error(grads["dh0"], dh0) < TOL
+    numeric_dh0 = gradcheck.numerical_gradient(loss_of(params, X, targets, h0), h0)
+    assert gradcheck.relative_error(dh0, numeric_dh0) < TOL
+
+
+def test_rnn_backward_grads_can_be_clipped_and_applied_as_returned(case):
+    """Chapter 10's loop: the returned dict is exactly the parameters' gradients, so global-
+    norm clipping sees no state gradient and every parameter gets its update."""
+    params, X, targets, h0 = case
+    grads, dh0 = backward(params, X, targets, h0)
+    clipped, norm = numpy_nets.clip_by_global_norm(grads, 1.0)
+    assert norm == pytest.approx(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    assert set(clipped) == set(params) and dh0.shape == h0.shape
+
+
+def test_rnn_backward_with_relu_matches_finite_differences(case):
+    """activation=numpy_nets.relu (chapter 9's SimpleRNN variant): the backward uses relu',
+    not tanh'. With tanh' hard-coded the relative error was above 1."""
+    params, X, targets, h0 = case
+    relu = numpy_nets.relu
+    def loss():
+        return numpy_nets.cross_entropy(
+            numpy_nets.rnn_forward(X, params, h0=h0, activation=relu)[1], targets)
+    hs, ys = numpy_nets.rnn_forward(X, params, h0=h0, activation=relu)
+    assert (hs == 0).any() and (hs > 1).any()           # both sides of the kink are visited
+    _, dys = numpy_nets.softmax_cross_entropy_grad(ys, targets)
+    grads, dh0 = numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0, activation=relu)
+    errors = gradcheck.check_gradients(loss, params, grads)
+    assert max(errors.values()) < TOL, errors
+    assert gradcheck.relative_error(dh0, gradcheck.numerical_gradient(loss, h0)) < TOL
+    tanh_grads, _ = numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0)
+    assert gradcheck.relative_error(tanh_grads["W_hh"], grads["W_hh"]) > 0.5
+
+
+@pytest.mark.parametrize("activation", [np.sin, lambda a: np.maximum(a, 0.0), None])
+def test_rnn_backward_refuses_an_activation_it_cannot_differentiate(case, activation):
+    params, X, _, h0 = case
+    hs, ys = numpy_nets.rnn_forward(X, params, h0=h0)
+    with pytest.raises(ValueError, match=r"np\.tanh.*numpy_nets\.relu"):
+        numpy_nets.rnn_backward(X, params, hs, dys=ys, activation=activation)
+
+
+def test_no_truncated_alias():
+    """One function, one name: truncation is rnn_backward(..., K=K)."""
+    assert not hasattr(numpy_nets, "rnn_backward_truncated")
 
 
 def test_rnn_backward_with_dhs_only_matches_finite_differences(case):
@@ -61,16 +104,16 @@ def test_rnn_backward_with_dhs_only_matches_finite_differences(case):
     hs, _ = numpy_nets.rnn_forward(X, params, h0=h0)
     dhs = np.zeros_like(hs)
     dhs[:, -1] = G
-    grads = numpy_nets.rnn_backward(X, params, hs, dhs=dhs, h0=h0)
-    assert set(grads) == {"W_xh", "W_hh", "b_h", "dh0"}
+    grads, _ = numpy_nets.rnn_backward(X, params, hs, dhs=dhs, h0=h0)
+    assert set(grads) == {"W_xh", "W_hh", "b_h"}
     assert max(gradcheck.check_gradients(loss, params, grads).values()) < TOL
 
 
 def test_dropping_the_implicit_part_is_caught(case):
-    """The checks bite: k=1 keeps only the explicit parts (no gradient from h_t to h_{t-1});
+    """The checks bite: K=1 keeps only the explicit parts (no gradient from h_t to h_{t-1});
     finite differences report it, for every recurrent weight."""
     params, X, targets, h0 = case
-    grads = backward(params, X, targets, h0, k=1)
+    grads, _ = backward(params, X, targets, h0, K=1)
     errors = gradcheck.check_gradients(loss_of(params, X, targets, h0), params, grads)
     assert min(errors["W_xh"], errors["W_hh"], errors["b_h"]) > 1e-2, errors
 
@@ -82,32 +125,33 @@ def test_loss_on_the_last_state_only_is_caught(case):
     hs, ys = numpy_nets.rnn_forward(X, params, h0=h0)
     _, dys = numpy_nets.softmax_cross_entropy_grad(ys, targets)
     dys[:, :-1] = 0.0
-    grads = numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0)
+    grads, _ = numpy_nets.rnn_backward(X, params, hs, dys=dys, h0=h0)
     errors = gradcheck.check_gradients(loss_of(params, X, targets, h0), params, grads)
     assert max(errors.values()) > 0.5, errors
 
 
-def test_truncation_with_k_at_least_T_is_full_bptt(case):
+def test_truncation_with_K_at_least_T_is_full_bptt(case):
     params, X, targets, h0 = case
-    full = backward(params, X, targets, h0)
-    for k in (T, T + 3):
-        cut = backward(params, X, targets, h0, k=k)
+    full, full_dh0 = backward(params, X, targets, h0)
+    for K in (T, T + 3):
+        cut, cut_dh0 = backward(params, X, targets, h0, K=K)
         for name in full:
             np.testing.assert_allclose(cut[name], full[name], rtol=1e-12, atol=1e-15)
-    partial = backward(params, X, targets, h0, k=3)
+        np.testing.assert_allclose(cut_dh0, full_dh0, rtol=1e-12, atol=1e-15)
+    partial, _ = backward(params, X, targets, h0, K=3)
     assert gradcheck.relative_error(partial["W_hh"], full["W_hh"]) > 1e-3
 
 
-@pytest.mark.parametrize("k", [None, 1, 3])
-def test_torch_autograd_agrees(case, k):
-    """Full BPTT equals autograd; truncated BPTT equals autograd with h.detach() every k."""
+@pytest.mark.parametrize("K", [None, 1, 3])
+def test_torch_autograd_agrees(case, K):
+    """Full BPTT equals autograd; truncated BPTT equals autograd with h.detach() every K."""
     torch = pytest.importorskip("torch")
     params, X, targets, h0 = case
     tp = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
     th0 = torch.tensor(h0, requires_grad=True)
     h, logits = th0, []
     for t in range(T):
-        if k is not None and t > 0 and t % k == 0:
+        if K is not None and t > 0 and t % K == 0:
             h = h.detach()
         h = torch.tanh(torch.tensor(X[:, t]) @ tp["W_xh"].T + h @ tp["W_hh"].T + tp["b_h"])
         logits.append(h @ tp["W_hy"].T + tp["b_y"])
@@ -115,10 +159,10 @@ def test_torch_autograd_agrees(case, k):
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, O),
                                              torch.tensor(targets).reshape(-1))
     loss.backward()
-    grads = backward(params, X, targets, h0, k=k)
+    grads, dh0 = backward(params, X, targets, h0, K=K)
     for name in numpy_nets.PARAM_NAMES:
         assert gradcheck.relative_error(grads[name], tp[name].grad.numpy()) < TOL, name
-    assert gradcheck.relative_error(grads["dh0"], th0.grad.numpy()) < TOL
+    assert gradcheck.relative_error(dh0, th0.grad.numpy()) < TOL
 
 
 def test_torch_nn_rnn_agrees(case):
@@ -132,7 +176,7 @@ def test_torch_nn_rnn_agrees(case):
     loss = torch.nn.functional.cross_entropy(linear(out).reshape(-1, O),
                                              torch.tensor(targets).reshape(-1))
     loss.backward()
-    grads = backward(params, X, targets, h0)
+    grads, _ = backward(params, X, targets, h0)
     assert gradcheck.relative_error(grads["W_hh"], rnn.weight_hh_l0.grad.numpy()) < TOL
     assert gradcheck.relative_error(grads["W_xh"], rnn.weight_ih_l0.grad.numpy()) < TOL
     assert gradcheck.relative_error(grads["b_h"], rnn.bias_ih_l0.grad.numpy()) < TOL
@@ -157,7 +201,7 @@ def test_tensorflow_gradient_tape_agrees(case):
             tf.constant(targets), logits))
     kernel, recurrent, bias = rnn.cell.kernel, rnn.cell.recurrent_kernel, rnn.cell.bias
     g = tape.gradient(loss, [kernel, recurrent, bias, dense.kernel, dense.bias])
-    ours = backward(params, X, targets, h0)
+    ours, _ = backward(params, X, targets, h0)
     for name, theirs in zip(("W_xh", "W_hh", "b_h", "W_hy", "b_y"), g):
         theirs = np.asarray(theirs)
         theirs = theirs.T if theirs.ndim == 2 else theirs      # Keras kernels are transposed
@@ -175,8 +219,8 @@ def test_wrong_shapes_name_both_shapes(case):
         numpy_nets.rnn_backward(X, params, hs, dys=ys, h0=h0.T)
     with pytest.raises(ValueError, match="dys"):
         numpy_nets.rnn_backward(X, params, hs)
-    with pytest.raises(ValueError, match="k must be"):
-        numpy_nets.rnn_backward_truncated(X, params, hs, dys=ys, k=0)
+    with pytest.raises(ValueError, match="K must be"):
+        numpy_nets.rnn_backward(X, params, hs, dys=ys, K=0)
 
 
 def test_clip_by_global_norm_matches_torch():

@@ -204,13 +204,13 @@ def _backward_case(cell):
     if cell == "lstm":
         params = numpy_nets.init_lstm_params(D, H, rng)
         hs, cs = numpy_nets.lstm_forward(X, params)
-        grads = numpy_nets.lstm_backward(X, params, hs, cs, R)
+        grads, _, _ = numpy_nets.lstm_backward(X, params, hs, cs, R)
         loss = lambda: float((numpy_nets.lstm_forward(X, params)[0] * R).sum())
     else:
         params = numpy_nets.init_gru_params(D, H, rng)
         params["b_hn"] = params["b_hn"] + 0.5
         hs = numpy_nets.gru_forward(X, params)
-        grads = numpy_nets.gru_backward(X, params, hs, R)
+        grads, _ = numpy_nets.gru_backward(X, params, hs, R)
         loss = lambda: float((numpy_nets.gru_forward(X, params) * R).sum())
     return X, R, params, grads, loss
 
@@ -240,7 +240,49 @@ def test_backward_matches_torch_autograd(cell):
                                np.concatenate([grads[f"W_h{g}"] for g in
                                                (transfer.TORCH_LSTM_ORDER if cell == "lstm"
                                                 else transfer.TORCH_GRU_ORDER)]), atol=1e-10)
-    np.testing.assert_allclose(h0.grad[0].numpy(), grads["dh0"], atol=1e-10)
+    state_grads = _state_gradients(cell)
+    np.testing.assert_allclose(h0.grad[0].numpy(), state_grads[0], atol=1e-10)
+
+
+def _state_gradients(cell):
+    """The backward's gradients with respect to the initial states: (dh0, dc0) or (dh0,)."""
+    X, R, params, _, _ = _backward_case(cell)
+    if cell == "lstm":
+        hs, cs = numpy_nets.lstm_forward(X, params)
+        return numpy_nets.lstm_backward(X, params, hs, cs, R)[1:]
+    return numpy_nets.gru_backward(X, params, numpy_nets.gru_forward(X, params), R)[1:]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_backward_returns_state_gradients_apart(cell):
+    """grads holds the parameters' gradients only; dh0 (and dc0) come back separately and
+    match finite differences taken at non-zero initial states."""
+    from rnnlab.gradcheck import check_gradients, numerical_gradient, relative_error
+
+    X, R, params, _, _ = _backward_case(cell)
+    rng = np.random.default_rng(8)
+    h0, c0 = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    if cell == "lstm":
+        hs, cs = numpy_nets.lstm_forward(X, params, h0, c0)
+        grads, dh0, dc0 = numpy_nets.lstm_backward(X, params, hs, cs, R, h0, c0)
+        loss = lambda: float((numpy_nets.lstm_forward(X, params, h0, c0)[0] * R).sum())
+        assert relative_error(dc0, numerical_gradient(loss, c0)) < 1e-6
+    else:
+        hs = numpy_nets.gru_forward(X, params, h0)
+        grads, dh0 = numpy_nets.gru_backward(X, params, hs, R, h0)
+        loss = lambda: float((numpy_nets.gru_forward(X, params, h0) * R).sum())
+    assert set(grads) == set(params)
+    assert max(check_gradients(loss, params, grads).values()) < 1e-6
+    assert relative_error(dh0, numerical_gradient(loss, h0)) < 1e-6
+
+
+def test_gru_backward_refuses_states_from_reset_after_false():
+    """gru_backward differentiates reset_after=True only; given the other placement's states
+    it raises instead of returning wrong gradients."""
+    X, R, params, _, _ = _backward_case("gru")
+    hs = numpy_nets.gru_forward(X, params, reset_after=False)
+    with pytest.raises(ValueError, match="reset_after=True"):
+        numpy_nets.gru_backward(X, params, hs, R)
 
 
 def test_gradient_check_catches_swapped_gate_gradients():
