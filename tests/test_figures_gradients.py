@@ -60,14 +60,17 @@ def test_chain_arrows_point_forward_in_black_and_back_in_the_gradient_colour():
 def test_chain_figure_plots_the_measured_norms_on_a_log_scale():
     distance = np.arange(50)
     norms = {"radius 0.5": 0.5 ** distance, "radius 2": 1.1 ** distance}
-    fig = gradients.jacobian_chain_figure(distance, norms, {"no tanh": 2.0 ** distance},
-                                          ylim=(1e-10, 1e10))
+    fig = gradients.jacobian_chain_figure(distance, norms, [0.5 ** distance, 1.2 ** distance],
+                                          "no tanh", ylim=(1e-10, 1e10))
     _chain, curves = fig.axes
     assert matplotlib.colors.same_color(fig.get_facecolor(), "white")
     assert curves.get_yscale() == "log" and curves.get_ylim() == pytest.approx((1e-10, 1e10))
     plotted = {line.get_label(): line.get_ydata() for line in curves.get_lines()}
     for label, values in norms.items():
         np.testing.assert_array_equal(plotted[label], values)
+    dotted = [line for line in curves.get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == 2 and [line.get_color() for line in dotted] == [
+        line.get_color() for line in curves.get_lines()[:2]], "one reference per curve, same colour"
     assert "T - k" in curves.get_xlabel()
 
 

@@ -76,13 +76,14 @@ def draw_jacobian_chain(ax=None):
     return ax
 
 
-def jacobian_chain_figure(distance, norms: dict, reference: dict | None = None,
-                          ylim=None):
+def jacobian_chain_figure(distance, norms: dict, reference=None,
+                          reference_label: str = "without the nonlinearity", ylim=None):
     """The chain (above) with the measured gradient norm against distance beside it (below).
 
     ``distance`` holds the values of T - k; ``norms`` maps a label to the measured
-    ||dL/dh_k|| at each distance (log scale); ``reference`` maps a label to a curve drawn
-    thin and dotted (e.g. rho^(T-k) of the network without tanh). Returns the figure.
+    ||dL/dh_k|| at each distance (log scale); ``reference`` lists one curve per entry of
+    ``norms``, drawn thin, dotted and in the same colour (e.g. rho^(T-k), the network without
+    tanh), under one legend entry ``reference_label``. Returns the figure.
     """
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9.0, 6.6),
                                       gridspec_kw={"height_ratios": [1, 1.5]})
@@ -91,9 +92,10 @@ def jacobian_chain_figure(distance, norms: dict, reference: dict | None = None,
     plot_lines(bottom, distance, norms, xlabel="distance back, $T - k$",
                ylabel="$\\Vert \\partial\\mathcal{L}/\\partial h_k \\Vert$", logy=True,
                markevery=max(len(distance) // 10, 1))
-    for (label, curve), colour in zip((reference or {}).items(), LINE_COLOURS):
-        bottom.plot(distance, curve, color=colour, linestyle=":", linewidth=1, label=label)
-    if reference:
+    for i, (curve, colour) in enumerate(zip(reference or [], LINE_COLOURS)):
+        bottom.plot(distance, curve, color=colour, linestyle=":", linewidth=1,
+                    label=f"dotted: {reference_label}" if i == 0 else None)
+    if reference is not None:
         bottom.legend(fontsize=8, ncol=2)
     if ylim is not None:
         bottom.set_ylim(*ylim)
