@@ -81,20 +81,13 @@ sandbox:
 	fi
 	@command -v bwrap > /dev/null || echo "WARNING: bubblewrap (bwrap) is not installed and could not be installed here; make grade will refuse to run, sandbox tests will skip (fail under CI=true)"
 
-# Autograde every submission in submitted/<student>/<assignment>/ inside the sandbox, then
-# write feedback/ and grades.csv. A submission that crashes is reported and the rest go on.
-# GRADE_UNSANDBOXED=1 grades without the sandbox (documented in instructors/grading.md).
+# Autograde every submission in submitted/<student>/<assignment>/ inside the sandbox, JOBS at a
+# time, then write feedback/ and grades.csv (coursetools/grade.py; guide: instructors/grading.md).
+# Prints a table and a short summary, keeps nbgrader's log in grading.log, and exits non-zero
+# when a submission could not be graded. GRADE_UNSANDBOXED=1 grades without the sandbox.
+JOBS ?= 1
 grade: venv sandbox
-	@test -d $(COURSE)/submitted || { echo "no submitted/ folder in $(COURSE): nothing to grade"; exit 1; }
-	@$(BIN)/python -c "import sys; from coursetools.grading import sandbox_problem, opted_out; \
-	  p = None if opted_out() else sandbox_problem(); print('make grade refuses:', p) if p else None; sys.exit(bool(p))"
-	@test -f $(COURSE)/gradebook.db || { echo "no gradebook.db yet (fresh clone): releasing first"; \
-	  $(NBGRADER) generate_assignment "*" --force --log-level=WARN; }
-	$(NBGRADER) autograde "*" --create --log-level=WARN 2>&1 | $(QUIET_KERNEL) || \
-	  echo "WARNING: some submissions could not be autograded (see above); they score 0"
-	$(NBGRADER) generate_feedback "*" --force --log-level=WARN
-	$(NBGRADER) export --to grades.csv --log-level=WARN
-	@echo "grades: $(COURSE)/grades.csv, feedback: $(COURSE)/feedback/"
+	$(BIN)/python -m coursetools.grade --course $(COURSE) --jobs $(JOBS)
 
 # Speed and quality measurements; each script prints one table (see benchmarks/*.py).
 # SECONDS_PER_MODEL is the wall-clock training budget of each character model.

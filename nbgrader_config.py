@@ -22,7 +22,13 @@ from nbgrader.preprocessors import (
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from coursetools.grading import HideHiddenTests, RestoreDeletedCells, SandboxedExecute
+from coursetools.grading import (
+                                 FeedbackExporter,
+                                 HideHiddenTests,
+                                 MarkUngraded,
+                                 RestoreDeletedCells,
+                                 SandboxedExecute,
+)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -43,21 +49,31 @@ c.Execute.execute_retries = 0
 c.Execute.iopub_timeout = 15
 c.Execute.raise_on_iopub_timeout = False
 
-# Autograde runs every kernel in a bubblewrap sandbox (coursetools/grading.py): it cannot see this
-# folder, write outside its own, use the network, or take more than memory_limit_mb.
+# A whole notebook gets notebook_timeout seconds (kernel start included): the cell running at
+# the limit is interrupted, the cells after it are not run and score 0.
+c.SandboxedExecute.notebook_timeout = 300
+
+# Autograde runs every kernel in the sealed sandbox (coursetools/sandbox.py): a file system that
+# holds only the Python environment and rnnlab (read-only) and a scratch folder; an
+# unprivileged user; no network; limits on memory, processes and file size.
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
-c.SandboxedKernelManager.hidden_paths = [HERE]
-c.SandboxedKernelManager.memory_limit_mb = 3072
+c.SandboxedKernelManager.memory_limit_mb = 3072     # address space of each kernel process
+c.SandboxedKernelManager.process_limit = 256        # processes and threads (RLIMIT_NPROC)
+c.SandboxedKernelManager.scratch_mb = 256           # working folder and /tmp, each
+c.SandboxedKernelManager.threads = 1                # BLAS/torch/TF threads: grades independent of JOBS
 
 # Edited test cells are overwritten from the gradebook; deleted ones are put back and run.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       RestoreDeletedCells, CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback shows every test's outcome and points, but never the code of hidden tests.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows every test's outcome and points, but never the code of hidden tests; a written
+# answer that nobody graded yet says "not graded yet" instead of 0.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, MarkUngraded,
+                                    CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # Releases: hidden tests and solutions are stripped; test cells are locked (checksummed).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

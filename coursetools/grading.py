@@ -1,118 +1,147 @@
-"""Grading student notebooks safely: a sandboxed kernel for ``nbgrader autograde`` and
-feedback that reports hidden tests' outcomes without their code.
-
-nbgrader runs a submission with the grader's own rights, so a notebook could read the
-solutions or ``gradebook.db``, overwrite files, use the network or eat the machine's memory.
-Here the kernel of every graded notebook starts inside bubblewrap (``bwrap``):
-
-* the course folder and the project folder are hidden behind empty tmpfs mounts (so
-  ``solutions/``, ``gradebook.db``, ``submitted/`` and other students' work are invisible);
-  only the Python environment and ``rnnlab`` come back, read-only;
-* the whole file system is read-only except the notebook's own folder and a private /tmp;
-* the kernel has its own, empty network namespace (no loopback to the host, no internet);
-  it talks to nbgrader through Unix sockets in a private folder (ZeroMQ ``ipc`` transport);
-* ``prlimit`` caps the address space, so a huge allocation raises ``MemoryError`` inside the
-  notebook instead of exhausting the machine.
+"""Grading student notebooks safely: nbgrader's autograde with every kernel in the sealed
+sandbox of :mod:`coursetools.sandbox`, a time limit per notebook, and feedback that reports
+hidden tests' outcomes without their code and written answers as "not graded yet".
 
 Used from ``nbgrader_config.py``: ``Autograde.autograde_preprocessors`` runs
 :class:`SandboxedExecute` instead of nbgrader's ``Execute`` (it also scores a notebook whose
-kernel died cell by cell instead of dropping it), ``Autograde.sanitize_preprocessors`` runs
-:class:`RestoreDeletedCells` (deleted test cells come back even next to a deleted answer), and
-``GenerateFeedback`` runs :class:`HideHiddenTests`. The guide is ``instructors/grading.md``.
+kernel died, or that ran past its time limit, cell by cell instead of dropping it),
+``Autograde.sanitize_preprocessors`` runs :class:`RestoreDeletedCells` (deleted test cells
+come back even next to a deleted answer), ``GenerateFeedback`` runs :class:`HideHiddenTests`
+and :class:`MarkUngraded` and writes pages with :class:`FeedbackExporter`. The orchestration
+(what is graded, in how many processes, the results table) is :mod:`coursetools.grade`; the
+guide is ``instructors/grading.md``.
 """
+import collections
+import json
+import math
 import os
 import pathlib
+import re
 import shutil
 import subprocess
-import sys
 import tempfile
+import threading
+import time
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbconvert.exporters import HTMLExporter
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Integer, List, Unicode
 
-PROJECT = pathlib.Path(__file__).resolve().parents[1]
-INSTALL_HINT = ("bubblewrap is required to grade safely: install it with "
-                "`apt-get install -y bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`; "
-                "or, at your own risk, grade without a sandbox with GRADE_UNSANDBOXED=1")
-OPT_OUT_VARIABLE = "GRADE_UNSANDBOXED"
+from coursetools.sandbox import (
+    INSTALL_HINT,  # noqa: F401 (re-exported for callers of this module)
+    OPT_OUT_VARIABLE,
+    bwrap_command,
+    environment_paths,
+    opted_out,
+    privileged,
+    sandbox_problem,
+    sandbox_uid,
+)
 
-
-def sandbox_problem() -> str | None:
-    """Why a sandbox cannot start here (bwrap missing or user namespaces blocked), or None."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return "bwrap was not found on PATH. " + INSTALL_HINT
-    probe = subprocess.run([bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
-                            "true"], capture_output=True, text=True, check=False)
-    if probe.returncode != 0:
-        return (f"bwrap is installed but cannot create a sandbox here ({probe.stderr.strip()}); "
-                "user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1).")
-    return None
-
-
-def opted_out() -> bool:
-    return os.environ.get(OPT_OUT_VARIABLE, "") not in ("", "0")
+TIME_LIMIT_ERROR = "NotebookTimeLimit"     # ename of the cells cut or skipped by the limit
+DEAD_KERNEL_ERROR = "DeadKernelError"
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel runs inside bwrap, reached over Unix sockets."""
+    """A kernel manager whose kernel runs in the sealed sandbox, reached over Unix sockets.
 
-    memory_limit_mb = Integer(3072, help="address-space limit of the kernel (MiB)").tag(config=True)
-    hidden_paths = List(Unicode(), help="extra folders to hide from the kernel").tag(config=True)
+    The kernel's working folder is a fresh memory file system holding read-only copies of the
+    assignment's data files: the kernel never writes where nbgrader writes (``autograded/``),
+    so nothing it creates, links or replaces there can be followed or copied by nbgrader.
+    """
+
+    memory_limit_mb = Integer(3072, help="address-space limit of each kernel process (MiB)"
+                              ).tag(config=True)
+    process_limit = Integer(256, help="processes and threads of the kernel's user (RLIMIT_NPROC)"
+                            ).tag(config=True)
+    scratch_mb = Integer(256, help="size of the working folder and of /tmp (memory file systems)"
+                         ).tag(config=True)
+    threads = Integer(1, help="threads of NumPy/PyTorch/TensorFlow in the kernel; fixed so "
+                      "that grades do not depend on how many notebooks run at once").tag(config=True)
+    hidden_paths = List(Unicode(), help="unused: the sandbox is an allow-list now "
+                        "(kept so that older configurations still load)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        # Sockets and connection file live in a private folder bound into the sandbox.
-        self._socket_dir = tempfile.mkdtemp(prefix="nbgrader-kernel-")
+        self._private = tempfile.mkdtemp(prefix="nbgrader-kernel-")
+        os.chmod(self._private, 0o711)
+        self._socket_dir = os.path.join(self._private, "sockets")
+        os.mkdir(self._socket_dir, 0o700)
+        if privileged():        # the kernel (an unprivileged uid) creates its sockets here
+            os.chown(self._socket_dir, sandbox_uid(), sandbox_uid())
         self.transport = "ipc"
         self.connection_file = os.path.join(self._socket_dir, "kernel.json")
         self.ip = os.path.join(self._socket_dir, "socket")
+        self._stderr = collections.deque(maxlen=40)
 
-    def _hidden(self, cwd: str) -> list[str]:
-        """Folders replaced by empty tmpfs: the course root, the project, home, extra ones."""
-        hidden = {str(PROJECT), os.path.expanduser("~"),
-                  *(os.path.realpath(p) for p in self.hidden_paths)}
-        hidden.discard(cwd)
-        return sorted(p for p in hidden if p and p != "/" and os.path.isdir(p))
+    def scratch_files(self, cwd: str) -> dict[str, str]:
+        """The assignment's data files beside the notebook: regular files only, no notebook."""
+        files = {}
+        for entry in os.scandir(cwd):
+            if entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb"):
+                files[entry.name] = entry.path
+        return files
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         # A signal sent to bwrap's process group does not reach the kernel inside its pid
         # namespace: interrupt it with a message on the control channel instead.
         self.kernel_spec.interrupt_mode = "message"
+        if privileged() and os.path.exists(self.connection_file):
+            os.chown(self.connection_file, sandbox_uid(), sandbox_uid())
         cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
-        args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        hidden = self._hidden(cwd)
-        for path in hidden:
-            args += ["--tmpfs", path]
-        # Bring back, read-only, what the kernel needs: the environment (also when the
-        # kernel's python lives in another, e.g. a symlinked, venv) and rnnlab.
-        environments = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(cmd[0]))]
-        for path in dict.fromkeys((*environments, str(PROJECT / "rnnlab"))):
-            args += ["--ro-bind", path, path]
-        args += ["--bind", self._socket_dir, self._socket_dir, "--bind", cwd, cwd,
-                 "--chdir", cwd, "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
-                 # its parent pid differs in the new pid namespace: bwrap ends it instead
-                 "--unsetenv", "JPY_PARENT_PID"]
-        for path in hidden:             # the empty stand-ins are read-only too
-            args += ["--remount-ro", path]
-        limit = self.memory_limit_mb * 1024 * 1024
-        return args + ["prlimit", f"--as={limit}", "--core=0", "--"] + cmd
+        threads = str(self.threads)
+        return bwrap_command(
+            cmd, private=pathlib.Path(self._private), binds=environment_paths(cmd[0]),
+            scratch_files=self.scratch_files(cwd), socket_dir=self._socket_dir,
+            memory_mb=self.memory_limit_mb, processes=self.process_limit,
+            scratch_mb=self.scratch_mb,
+            env={name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                            "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                                            "TF_NUM_INTEROP_THREADS")})
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # the kernel's own stdout/stderr (banners, a flood of os.write(2, ...)) never reach
+        # the grader's terminal or log: keep the last lines, to explain a kernel that died
+        reader, writer = os.pipe()
+        kw.update(stdout=writer, stderr=writer, stdin=subprocess.DEVNULL)
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            os.close(writer)
+        threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
+
+    def _drain(self, reader: int):
+        with os.fdopen(reader, "rb") as stream:
+            for line in stream:
+                self._stderr.append(line[:300].decode(errors="replace").rstrip())
+
+    def stderr_tail(self) -> str:
+        return "\n".join(self._stderr)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
         if not restart:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            shutil.rmtree(self._private, ignore_errors=True)
+
+
+def _error_output(ename: str, evalue: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                  traceback=[f"{ename}: {evalue}"])
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute with the kernel in the sandbox; refuses to run without one."""
+    """nbgrader's Execute with the kernel in the sandbox and a wall-time limit per notebook;
+    refuses to run without a sandbox unless GRADE_UNSANDBOXED=1."""
 
     sandbox = Bool(True, help="run kernels in bwrap (opt out: GRADE_UNSANDBOXED=1)").tag(config=True)
+    notebook_timeout = Integer(300, help="wall-clock seconds for a whole notebook, kernel start "
+                               "included; the cell running at the limit is interrupted and the "
+                               "cells after it are not run (they score 0)").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         use_sandbox = kwargs.pop("sandbox", None)
@@ -128,10 +157,33 @@ class SandboxedExecute(Execute):
             if problem:
                 raise RuntimeError("refusing to grade: " + problem)
             self.kernel_manager_class = SandboxedKernelManager
+        self._deadline = None
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if self._deadline is None:
+            return timeout
+        left = max(1, math.ceil(self._deadline - time.monotonic()))
+        return left if timeout is None or timeout <= 0 else min(timeout, left)
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
 
     def preprocess_cell(self, cell, resources, index):
         self._cell_index = index
-        return super().preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code" and self._past_deadline():
+            self._timed_out = True
+            cell.outputs = [_error_output(TIME_LIMIT_ERROR, (
+                f"the notebook ran past its time limit of {self.notebook_timeout} s: "
+                "this cell was not run"))]
+            return cell, resources
+        result = super().preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code" and self._past_deadline():
+            self._timed_out = True
+            cell.outputs.append(_error_output(TIME_LIMIT_ERROR, (
+                f"the notebook ran past its time limit of {self.notebook_timeout} s "
+                "while this cell ran: it was interrupted")))
+        return result
 
     def preprocess(self, nb, resources=None, km=None):
         """Execute ``nb``; if the kernel dies (``os._exit``, ``exit()``, a segfault, the memory
@@ -139,18 +191,49 @@ class SandboxedExecute(Execute):
         score 0 while the cells that ran before keep their points. Without this nbgrader would
         drop the whole submission, or count a test cell that never ran as passed."""
         self._cell_index = 0
+        self._timed_out = False
+        started = time.monotonic()
+        self._deadline = started + self.notebook_timeout if self.notebook_timeout > 0 else None
+        status = "graded"
         try:
             return super().preprocess(nb, resources, km)
         except DeadKernelError:
-            self.log.warning("the kernel died at cell %d; the cells from there on score 0",
-                             self._cell_index)
+            status = "kernel died"
+            tail = self.km.stderr_tail() if hasattr(self.km, "stderr_tail") else ""
+            self.log.warning("the kernel died at cell %d; the cells from there on score 0%s",
+                             self._cell_index, f"; its last words:\n{tail}" if tail else "")
             for cell in nb.cells[self._cell_index:]:
                 if cell.cell_type == "code":
-                    cell.outputs.append(nbformat.v4.new_output(
-                        "error", ename="DeadKernelError",
-                        evalue="the kernel died before this cell finished",
-                        traceback=["DeadKernelError: the kernel died before this cell finished"]))
+                    cell.outputs.append(_error_output(
+                        DEAD_KERNEL_ERROR, "the kernel died before this cell finished"))
             return nb, resources
+        finally:
+            status = "timed out" if self._timed_out else status
+            report_progress(resources, status, time.monotonic() - started)
+
+
+def report_progress(resources, status: str, seconds: float):
+    """One JSON line per executed notebook into $COURSETOOLS_PROGRESS (read by make grade)."""
+    path = os.environ.get("COURSETOOLS_PROGRESS")
+    if not path or not resources or "nbgrader" not in resources:
+        return
+    info = resources["nbgrader"]
+    line = json.dumps({"student": info.get("student"), "assignment": info.get("assignment"),
+                       "notebook": info.get("notebook"), "status": status,
+                       "seconds": round(seconds, 2)})
+    with open(path, "a") as handle:
+        handle.write(line + "\n")
+
+
+def notebook_status(nb) -> str:
+    """"timed out" or "kernel died" when the executed notebook ``nb`` says so, else "graded"."""
+    names = {output.get("ename") for cell in nb.cells for output in cell.get("outputs", [])
+             if output.get("output_type") == "error"}
+    if TIME_LIMIT_ERROR in names:
+        return "timed out"
+    if DEAD_KERNEL_ERROR in names:
+        return "kernel died"
+    return "graded"
 
 
 class RestoreDeletedCells(OverwriteCells):
@@ -201,3 +284,45 @@ class HideHiddenTests(NbGraderPreprocessor):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
         return cell, resources
+
+
+class MarkUngraded(NbGraderPreprocessor):
+    """Runs after GetGrades: notes the grade cells nobody has graded yet (a written answer
+    before hand-grading), for :class:`FeedbackExporter` to show "not graded yet", not 0."""
+
+    display_data_priority = List(Unicode()).tag(config=True)    # as in HideHiddenTests
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        ungraded = {}
+        with Gradebook(info["db_url"]) as gb:
+            for cell in nb.cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if not meta.get("grade") and not meta.get("task"):
+                    continue
+                grade = gb.find_grade(meta["grade_id"], info["notebook"], info["assignment"],
+                                      info["student"])
+                if grade.manual_score is None and grade.auto_score is None:
+                    ungraded[meta["grade_id"]] = grade.max_score
+        info["ungraded"] = ungraded
+        return nb, resources
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page, with "not graded yet" where a cell awaits hand-grading."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        ungraded = resources.get("nbgrader", {}).get("ungraded") or {}
+        for grade_id in ungraded:
+            name = re.escape(grade_id)
+            # the table of contents, then the cell's own heading
+            output = re.sub(rf'(<a href="#{name}">[^<]*</a> \(Score: )[0-9.]+( / )',
+                            r"\g<1>not graded yet\g<2>", output, count=1)
+            output = re.sub(rf'(<a name="{name}"></a>.*?Score: )[0-9.]+( / )',
+                            r"\g<1>not graded yet\g<2>", output, count=1, flags=re.DOTALL)
+        if ungraded:
+            points = sum(ungraded.values())
+            output = re.sub(r"(<h4>[^<]*\(Score: [0-9.]+ / [0-9.]+)\)",
+                            rf"\g<1>; {points:g} points not graded yet)", output, count=1)
+        return output, resources

@@ -1,0 +1,166 @@
+"""The sealed sandbox in which a graded notebook's kernel runs (bubblewrap, an allow-list).
+
+The kernel sees a file system built from nothing: a private root holding only
+
+* the Python environment, read-only: the interpreter's installation, the virtual
+  environment of the kernel, and the readers' library ``rnnlab/`` (which the environment's
+  editable install points at); nothing else of the folders these live in;
+* the system's shared libraries (``/usr/lib``, ``/usr/lib64``) and two programs that set
+  the limits (``prlimit``, ``setpriv``), read-only;
+* a minimal ``/etc`` written for the sandbox (``passwd`` and ``group`` naming the sandbox
+  user, ``hosts``, and the linker's cache), a private ``/proc`` and a minimal ``/dev``;
+* a writable scratch folder (the notebook's working folder, with read-only copies of the
+  assignment's data files) and ``/tmp``: both memory file systems of a fixed size that vanish
+  with the kernel;
+* the folder of the kernel's Unix sockets (how nbgrader talks to it).
+
+No course folder, no other clone of the course, no exchange, no home, no ``/srv``, no
+``/work``, no network (an empty network namespace), no environment variable of the grader
+but a short allow-list. The kernel runs as an unprivileged user (a dedicated uid when the
+grader is root, the grader's own uid in a user namespace otherwise) without capabilities,
+under ``prlimit``: address space, number of processes, file size, no core dumps.
+"""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PROJECT = pathlib.Path(__file__).resolve().parents[1]
+LIBRARY = PROJECT / "rnnlab"
+SCRATCH = "/submission"                  # the notebook's working folder inside the sandbox
+INSTALL_HINT = ("bubblewrap is required to grade safely: install it with "
+                "`apt-get install -y bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`; "
+                "or, at your own risk, grade without a sandbox with GRADE_UNSANDBOXED=1")
+OPT_OUT_VARIABLE = "GRADE_UNSANDBOXED"
+# the only variables of the grader's environment a kernel gets
+PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED", "TF_CPP_MIN_LOG_LEVEL",
+                    "RNNLAB_SCALE", "NBGRADER_EXECUTION")
+TOOLS = ("/usr/bin/prlimit", "/usr/bin/setpriv")
+SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64")
+FIRST_UID = 2_000_000_000               # sandbox uids when grading as root: FIRST_UID + worker
+
+
+def opted_out() -> bool:
+    return os.environ.get(OPT_OUT_VARIABLE, "") not in ("", "0")
+
+
+def privileged() -> bool:
+    """Grading as root: bwrap runs without a user namespace and setpriv drops to a sandbox uid."""
+    return os.geteuid() == 0
+
+
+def sandbox_uid() -> int:
+    """The uid a kernel runs as when the grader is root: one per worker of ``make grade``, so
+    that a process limit counts one kernel's processes only."""
+    return FIRST_UID + int(os.environ.get("COURSETOOLS_WORKER", "0"))
+
+
+def sandbox_problem() -> str | None:
+    """Why a sandbox cannot start here (bwrap or a tool missing, namespaces blocked), or None."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bwrap was not found on PATH. " + INSTALL_HINT
+    missing = [tool for tool in TOOLS if not os.access(tool, os.X_OK)]
+    if missing:
+        return f"{', '.join(missing)} missing (util-linux): the sandbox sets its limits with them"
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as probe_dir:
+        probe = subprocess.run(
+            bwrap_command(["/usr/bin/true" if os.path.exists("/usr/bin/true") else "/bin/true"],
+                          private=pathlib.Path(probe_dir), binds=["/usr/bin/true"]),
+            capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        return (f"bwrap is installed but cannot create a sandbox here ({probe.stderr.strip()}); "
+                "user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1).")
+    return None
+
+
+def environment_paths(kernel_python: str) -> list[str]:
+    """The folders the kernel's Python needs: interpreter installation, venv(s), rnnlab."""
+    venv = os.path.dirname(os.path.dirname(os.path.abspath(kernel_python)))
+    interpreter = os.path.dirname(os.path.dirname(os.path.realpath(kernel_python)))
+    paths = [sys.base_prefix, sys.prefix, venv, interpreter, str(LIBRARY)]
+    return [p for p in dict.fromkeys(os.path.realpath(p) for p in paths) if os.path.isdir(p)]
+
+
+def write_etc(folder: pathlib.Path, uid: int, gid: int) -> dict[str, str]:
+    """The sandbox's /etc, written into ``folder``: {path inside: file outside}."""
+    folder.mkdir(exist_ok=True)
+    files = {
+        "passwd": f"root:x:0:0::/nonexistent:/usr/sbin/nologin\n"
+                  f"student:x:{uid}:{gid}:graded notebook:/tmp:/usr/sbin/nologin\n",
+        "group": f"root:x:0:\nstudent:x:{gid}:\n",
+        "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
+        "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
+    }
+    mapping = {}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o644)
+        mapping[f"/etc/{name}"] = str(folder / name)
+    if os.path.isfile("/etc/ld.so.cache"):
+        mapping["/etc/ld.so.cache"] = "/etc/ld.so.cache"
+    return mapping
+
+
+def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (),
+                  scratch_files: dict[str, str] | None = None, socket_dir: str | None = None,
+                  memory_mb: int = 3072, processes: int = 256, scratch_mb: int = 256,
+                  file_mb: int = 256, env: dict[str, str] | None = None) -> list[str]:
+    """bwrap + prlimit (+ setpriv as root) around ``cmd``.
+
+    ``private`` is a host folder of this sandbox (its /etc files are written there);
+    ``binds`` are extra read-only folders or files (the Python environment);
+    ``scratch_files`` {name: host file} are put read-only into the scratch folder;
+    ``socket_dir`` is bound writable (the kernel's Unix sockets).
+    """
+    root = privileged()
+    uid, gid = (sandbox_uid(), sandbox_uid()) if root else (os.getuid(), os.getgid())
+    args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session"]
+    if root:     # no user namespace: setpriv below becomes a real, unprivileged uid
+        args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--unshare-cgroup-try"]
+    else:        # the user namespace maps the grader's own (unprivileged) uid
+        args += ["--unshare-all", "--disable-userns"]
+    args += ["--hostname", "sandbox", "--clearenv"]
+    read_only = {path: path for path in (*SYSTEM_LIBRARIES, *TOOLS, *binds) if os.path.exists(path)}
+    read_only.update({inside: outside
+                      for inside, outside in write_etc(private / "etc", uid, gid).items()})
+    read_only.update({f"{SCRATCH}/{name}": outside
+                      for name, outside in (scratch_files or {}).items()})
+    writable = {socket_dir: socket_dir} if socket_dir else {}
+    size = str(scratch_mb * 1024 * 1024)
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(64 * 1024 * 1024), "--perms", "1777", "--tmpfs", "/dev/shm",
+             "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
+             "--size", size, "--perms", "1777", "--tmpfs", SCRATCH]
+    # bwrap would create the folders leading to a mount point with mode 0700 (as root):
+    # make them traversable, and nothing more
+    tmpfs = {"/", "/tmp", "/dev", "/dev/shm", "/proc", SCRATCH}
+    parents = sorted({str(parent) for inside in (*read_only, *writable)
+                      for parent in pathlib.PurePath(inside).parents} - tmpfs)
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", parent]
+    for inside, outside in read_only.items():
+        args += ["--ro-bind", outside, inside]
+    for inside, outside in writable.items():
+        args += ["--bind", outside, inside]
+    for link in ("lib", "lib64", "bin"):
+        target = os.readlink(f"/{link}") if os.path.islink(f"/{link}") else None
+        if target and target.startswith("usr/"):
+            args += ["--symlink", target, f"/{link}"]
+    variables = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+    variables.update({"HOME": "/tmp", "USER": "student", "LOGNAME": "student",
+                      "MPLCONFIGDIR": "/tmp", "PATH": "/usr/bin", "PYTHONDONTWRITEBYTECODE": "1",
+                      **(env or {})})
+    for name, value in variables.items():
+        args += ["--setenv", name, value]
+    args += ["--chdir", SCRATCH, "--remount-ro", "/"]
+    mib = 1024 * 1024
+    args += ["--", TOOLS[0], f"--as={memory_mb * mib}", f"--nproc={processes}",
+             f"--fsize={file_mb * mib}", "--core=0", "--"]
+    if root:
+        args += [TOOLS[1], f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+                 "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return args + list(cmd)
