@@ -159,7 +159,8 @@ def truncation_reach(t: int, K: int, variant: str = "chunks") -> range:
 
 
 def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "chunks",
-                        highlight=(), state_label: str = "h", loss_label: str = r"\ell"):
+                        highlight=(), state_label: str = "h", loss_label: str = r"\ell",
+                        legend: bool = True):
     """Truncated BPTT over a stream of ``steps`` steps with truncation length ``K``.
 
     The hidden state flows forward across every step (black arrows, also across chunk
@@ -169,7 +170,7 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
     gradient into h_t. ``highlight`` lists loss steps t whose reach is marked
     underneath: the states their gradient reaches (see :func:`truncation_reach`). With
     ``variant="window"`` no chunk is drawn and each highlighted loss gets a window of K
-    steps. Returns the axes."""
+    steps. ``legend=False`` leaves out the legend (under the diagram). Returns the axes."""
     if steps < 1 or K < 1:
         raise ValueError(f"steps and K must be at least 1, got steps={steps}, K={K}")
     if variant not in ("chunks", "window"):
@@ -213,10 +214,11 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
                   f"${state_label}_{{{reach.start}}}$…${state_label}_{{{t}}}$")
         ax.text(reach.start - 0.5, y, f"${loss_label}_{{{t}}}$ reaches {states}", ha="right",
                 va="center", fontsize=8)
-    carried = " (carried across borders)" if variant == "chunks" else ""
-    _legend(ax, [("black", "-", f"state, forward{carried}"),
-                 (GRADIENT, "--", "gradient, backward")],
-            loc="lower center", bbox_to_anchor=(0.5, 0.97), ncols=2)
+    if legend:
+        carried = " (carried across borders)" if variant == "chunks" else ""
+        _legend(ax, [("black", "-", f"state, forward{carried}"),
+                     (GRADIENT, "--", "gradient, backward")],
+                loc="upper center", bbox_to_anchor=(0.5, 0.02), ncols=2)
     ax.set_xlim(-1.4 if highlight else 0.4, steps + 0.6)
     ax.set_ylim(-1.5 - 0.45 * len(highlight), 1.55)
     return ax
