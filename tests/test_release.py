@@ -16,11 +16,10 @@ def _release(slug):
     return ROOT / "exercises" / slug / f"{slug}.ipynb"
 
 
-def test_there_are_at_least_six_assignments_worth_about_100_points():
+def test_there_are_at_least_six_assignments_of_about_twelve_points_each():
     assert len(ASSIGNMENTS) >= 6
     assert ASSIGNMENTS[:6] == ["ex01_rnn_forward", "ex02_unfolding", "ex03_bptt",
                                "ex04_truncated_bptt_clipping", "ex05_gated_cells", "ex06_sampling"]
-    total = 0
     manual = 0
     for slug in ASSIGNMENTS:
         nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
@@ -28,9 +27,9 @@ def test_there_are_at_least_six_assignments_worth_about_100_points():
         points = [m.get("points", 0) for m in meta if m.get("grade")]
         assert any(m.get("grade") and not m.get("solution") for m in meta), f"{slug}: no autograded tests"
         assert any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells), f"{slug}: no hidden tests"
-        total += sum(points)
+        # every exercise weighs about the same, so the course total grows with its exercises
+        assert 10 <= sum(points) <= 14, f"{slug} is worth {sum(points)} points (expected 10 to 14)"
         manual += sum(m.get("points", 0) for m in meta if m.get("grade") and m.get("solution"))
-    assert 90 <= total <= 110, f"the assignments are worth {total} points"
     assert manual > 0, "at least one answer must be graded by hand"
 
 
