@@ -42,6 +42,23 @@ while (walker.nextNode()) {
   if (!node.parentElement.closest(skip)) text.push(node.textContent);
 }
 const article = document.querySelector('article') || main;
+const describe = (e) => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+    ? '.' + e.className.trim().split(/\s+/).slice(0, 2).join('.') : '') +
+    ': ' + (e.textContent || '').trim().slice(0, 60);
+// Elements wider than the main column: content wider than its own box (it scrolls, or it
+// spills over) or a box that sticks out of the column. Only the outermost of nested
+// offenders is reported. Code input cells count too: a reader should not scroll code.
+const column = article.getBoundingClientRect();
+const tooWide = (e) => {
+  if (e.closest('mjx-assistive-mml')) return false;   // MathJax's off-screen copy for readers
+  const box = e.getBoundingClientRect();
+  if (box.width === 0) return false;
+  return e.scrollWidth > e.clientWidth + 2 || box.right > column.right + 2;
+};
+const blocks = 'pre, table, img, figure, mjx-container[display="true"], div.math, ' +
+    'div.cell_output, div.pst-scrollable-table-container, p, li';
+const wide = Array.from(article.querySelectorAll(blocks)).filter(tooWide)
+    .filter((e, _, all) => !all.some((other) => other !== e && other.contains(e)));
 return {
   text: text.join(' '),
   untypeset: Array.from(document.querySelectorAll('.math'))
@@ -49,6 +66,11 @@ return {
   tex_errors: Array.from(document.querySelectorAll('mjx-merror'))
       .map((m) => m.getAttribute('data-mjx-error') || m.textContent.slice(0, 80)),
   links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.href),
+  images: Array.from(article.querySelectorAll('img')).map((i) => ({
+      src: i.getAttribute('src'), alt: (i.getAttribute('alt') || '').trim(),
+      loaded: i.complete && i.naturalWidth > 0})),
+  wide: wide.map(describe).slice(0, 8),
+  page_scrolls: document.documentElement.scrollWidth > document.documentElement.clientWidth + 2,
   headings: Array.from(article.querySelectorAll('h1,h2,h3,h4,h5,h6'))
       .filter((h) => h.offsetParent !== null || h.getClientRects().length)
       .map((h) => [Number(h.tagName[1]), h.textContent.trim().slice(0, 60)]),
@@ -165,8 +187,27 @@ def _heading_problems(headings) -> list[str]:
     return problems
 
 
-def visit_pages(site: pathlib.Path, pages, screenshots: pathlib.Path | None = None) -> dict:
-    """Open each page once in one browser; returns {page: {check: [problems]}}."""
+def _figure_problems(images) -> list[str]:
+    """Figures that did not load, or that have no alt text worth the name."""
+    problems = []
+    for image in images:
+        if not image["loaded"]:
+            problems.append(f"{image['src']}: did not load")
+        if len(image["alt"].split()) < 3:
+            problems.append(f"{image['src']}: alt text {image['alt']!r}")
+    return problems
+
+
+def _is_chapter(page: pathlib.Path) -> bool:
+    return page.parts[0] == "chapters"
+
+
+def visit_pages(site: pathlib.Path, pages, screenshots: pathlib.Path | None = None,
+                width_checked=_is_chapter) -> dict:
+    """Open each page once in one browser; returns {page: {check: [problems]}}.
+
+    Widths are checked on the pages ``width_checked`` selects: the chapters, whose column
+    must never scroll sideways (reference tables on other pages may)."""
     axe_source = AXE.read_text()
     reports, ids_cache = {}, {}
     with headless.serve(site) as base, headless.chromium() as driver:
@@ -190,6 +231,9 @@ def visit_pages(site: pathlib.Path, pages, screenshots: pathlib.Path | None = No
                 "off_machine": _off_machine(_requests(driver), base),
                 "headings": _heading_problems(collected["headings"]),
                 "axe": [v for v in violations if v["impact"] in ("serious", "critical")],
+                "figures": _figure_problems(collected["images"]),
+                "sideways": ((["the page itself scrolls sideways"] if collected["page_scrolls"]
+                              else []) + collected["wide"]) if width_checked(page) else [],
             }
     return reports
 
@@ -227,6 +271,8 @@ CHECKS = {
     "off_machine": "requests to other hosts",
     "headings": "headings out of order",
     "axe": "axe-core serious/critical violations",
+    "figures": "figures that did not load or lack alt text",
+    "sideways": "elements wider than the main column at 1280 px (they scroll sideways)",
 }
 
 
@@ -279,6 +325,8 @@ BROKEN = """
 <a href="no-such-page.html">a dead link</a> <a href="notation.html#no-such-anchor">a dead anchor</a>
 <script>const BROKEN_TWICE = 1;</script><script>const BROKEN_TWICE = 2;</script>
 """
+BROKEN += ('<pre class="broken-wide">' + "a printed line far wider than the column " * 8
+           + "</pre>\n")
 
 
 def test_the_checks_catch_a_broken_page(built_site, browser_programs, tmp_path):
@@ -292,7 +340,8 @@ def test_the_checks_catch_a_broken_page(built_site, browser_programs, tmp_path):
     page, removed = re.subn(r'<script[^>]*src="[^"]*tex-chtml\.js[^"]*"[^>]*></script>', "", page)
     assert removed == 1
     (tmp_path / "notation.html").write_text(page)
-    report = visit_pages(tmp_path, [pathlib.Path("notation.html")])["notation.html"]
+    report = visit_pages(tmp_path, [pathlib.Path("notation.html")],
+                         width_checked=lambda page: True)["notation.html"]
     assert any("BROKEN_TWICE" in line for line in report["console_errors"]), report
     assert any("no-such-figure" in src for src in report["broken_images"]), report
     assert report["raw_tex"] and report["untypeset"], report
@@ -301,6 +350,9 @@ def test_the_checks_catch_a_broken_page(built_site, browser_programs, tmp_path):
     assert report["off_machine"] == ["http://figures.invalid/plot.png"], report
     assert any("-> h4 at 'A heading that skips" in p for p in report["headings"]), report
     assert any(v["id"] == "image-alt" for v in report["axe"]), report
+    assert any("no-such-figure.png: did not load" in p for p in report["figures"]), report
+    assert any("no-such-figure.png: alt text ''" in p for p in report["figures"]), report
+    assert any("broken-wide" in p for p in report["sideways"]), report
 
 
 def test_pages_work_opened_as_files(built_site, browser_programs):

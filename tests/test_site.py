@@ -1,6 +1,7 @@
 """The built website: every page of the table of contents exists, chapters carry their
 executed outputs and figures, MathJax is served from the site itself, and no page loads a
 script, style, font or image from off the machine. (The browser test opens the pages.)"""
+import html
 import pathlib
 import re
 
@@ -69,3 +70,53 @@ def test_chapter_pages_show_no_framework_log_noise(built_site):
         html = (built_site / "chapters" / f"{stem}.html").read_text()
         noisy += [f"{stem}: {line}" for line in _FRAMEWORK_NOISE if line in html]
     assert not noisy, "framework log lines reached the pages:\n" + "\n".join(noisy)
+
+
+# A training run may end with one summary line on a page; a progress bar that printed one line
+# per update (tqdm's static rendering, Keras' "Epoch 3/10" and its bars) is noise.
+_PROGRESS_LINE = re.compile(r"\d+%\|.*\||\d+(?:\.\d+)?\s?(?:it/s|s/it)\b|━━|^Epoch \d+/\d+|"
+                            r"\d+/\d+ \[=+", re.MULTILINE)
+_OUTPUT_BLOCK = re.compile(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>',
+                           re.DOTALL)
+MAX_OUTPUT_COLUMNS = 88   # the column's width in characters of code (tests/test_page_width.py)
+
+
+def printed_blocks(page_html: str) -> list[str]:
+    """The text of every printed output block (stdout, stderr, plain results) on a page."""
+    blocks = []
+    for output in _OUTPUT_BLOCK.findall(page_html):
+        for pre in re.findall(r"<pre[^>]*>(.*?)</pre>", output, re.DOTALL):
+            blocks.append(html.unescape(re.sub(r"<[^>]+>", "", pre)))
+    return blocks
+
+
+def progress_lines(block: str) -> list[str]:
+    return [line for line in block.splitlines() if _PROGRESS_LINE.search(line)]
+
+
+def test_the_output_checks_recognise_bars_and_wide_lines():
+    page = ('<div class="cell_output docutils container"><div class="output stream">'
+            "<pre>Epoch 1/3\nEpoch 2/3\n 50%|█████     | 5/10 [00:01&lt;00:01, 4.2it/s]</pre>"
+            "</div></div>")
+    (block,) = printed_blocks(page)
+    assert len(progress_lines(block)) == 3
+    assert "<00:01" in block
+
+
+def test_training_runs_leave_at_most_one_progress_line(built_site):
+    noisy = []
+    for stem in CHAPTERS:
+        for block in printed_blocks((built_site / "chapters" / f"{stem}.html").read_text()):
+            bars = progress_lines(block)
+            if len(bars) > 1:
+                noisy.append(f"{stem}: {len(bars)} progress lines in one output, e.g. {bars[:2]}")
+    assert not noisy, "progress bars printed line by line on the pages:\n" + "\n".join(noisy)
+
+
+def test_printed_lines_fit_the_column(built_site):
+    wide = []
+    for stem in CHAPTERS:
+        for block in printed_blocks((built_site / "chapters" / f"{stem}.html").read_text()):
+            wide += [f"{stem}: {len(line)} chars: {line[:70]}…" for line in block.splitlines()
+                     if len(line) > MAX_OUTPUT_COLUMNS]
+    assert not wide, "printed lines wider than the column:\n" + "\n".join(wide[:30])
