@@ -6,8 +6,9 @@ says so. The model is the classic source-filter one (Fant 1960; Klatt 1980):
 - source: a glottal pulse train at the speaker's pitch f0 (with a slow fall and jitter),
   softened by a low-pass filter, plus breath noise;
 - filter: three formant resonators in cascade, each the second-order recursion
-  ``y[n] = A x[n] + B y[n-1] + C y[n-2]`` with ``C = -exp(-2 pi BW / fs)``,
-  ``B = 2 exp(-pi BW / fs) cos(2 pi F / fs)``, ``A = 1 - B - C`` (Klatt 1980, eq. 2).
+  ``v[i] = a0 e[i] + a1 v[i-1] + a2 v[i-2]`` with ``a2 = -exp(-2 pi BW / fs)``,
+  ``a1 = 2 exp(-pi BW / fs) cos(2 pi F / fs)``, ``a0 = 1 - a1 - a2`` (Klatt 1980, eq. 2,
+  where they are called A, B, C; B is the batch size in this book).
 
 Formant frequencies F1-F3 and mean pitch come from Peterson and Barney's (1952) table of
 American English vowels spoken by men, women and children. One "word" glides from one vowel
@@ -34,18 +35,19 @@ VOWELS = ("i", "a", "u")
 WORDS = tuple(f"{a}-{b}" for a, b in itertools.permutations(VOWELS, 2))  # 6 ordered glides
 
 
-def resonate(x: np.ndarray, F: np.ndarray, BW: float, fs: int = FS) -> np.ndarray:
-    """Pass signals ``x`` (N, T) through a formant resonator whose centre frequency ``F``
-    (N, T) may change every sample: y[n] = A x[n] + B y[n-1] + C y[n-2] (Klatt 1980)."""
-    C = -np.exp(-2 * np.pi * BW / fs)
-    B = 2 * np.exp(-np.pi * BW / fs) * np.cos(2 * np.pi * F / fs)
-    A = 1 - B - C
-    y = np.zeros_like(x)
-    y1 = y2 = np.zeros(len(x))
-    for n in range(x.shape[1]):  # a loop over time, vectorised over the N utterances
-        y[:, n] = A[:, n] * x[:, n] + B[:, n] * y1 + C * y2
-        y1, y2 = y[:, n], y1
-    return y
+def resonate(e: np.ndarray, F: np.ndarray, BW: float, fs: int = FS) -> np.ndarray:
+    """Pass signals ``e`` (N, samples) through a formant resonator whose centre frequency
+    ``F`` (N, samples) may change every sample: v[i] = a0 e[i] + a1 v[i-1] + a2 v[i-2]
+    (Klatt 1980). Returns v, the same shape as ``e``."""
+    a2 = -np.exp(-2 * np.pi * BW / fs)
+    a1 = 2 * np.exp(-np.pi * BW / fs) * np.cos(2 * np.pi * F / fs)
+    a0 = 1 - a1 - a2
+    v = np.zeros_like(e)
+    v1 = v2 = np.zeros(len(e))
+    for i in range(e.shape[1]):  # a loop over samples, vectorised over the N utterances
+        v[:, i] = a0[:, i] * e[:, i] + a1[:, i] * v1 + a2 * v2
+        v1, v2 = v[:, i], v1
+    return v
 
 
 def glottal_source(f0: np.ndarray, rng: np.random.Generator, fs: int = FS) -> np.ndarray:

@@ -91,7 +91,7 @@ def test_resonator_peaks_at_its_formant():
     spectrum = np.abs(np.fft.rfft(response[0]))
     peak_hz = np.argmax(spectrum) * speech.FS / 4096
     assert abs(peak_hz - 1000) < 10
-    assert abs(spectrum[0] - 1.0) < 1e-6, "A = 1 - B - C gives unit gain at 0 Hz"
+    assert abs(spectrum[0] - 1.0) < 1e-6, "a0 = 1 - a1 - a2 gives unit gain at 0 Hz"
 
 
 def test_synthetic_speech_shapes_pitch_and_spectrogram():

@@ -116,11 +116,11 @@ def draw_frames_to_label(ax=None, frames=None, label: str = "y"):
     mean_x = xs[-1] + 2.4
     _input(ax, mean_x, 0, "\\bar x", None if frames is None else np.mean(frames, axis=0))
     _arrow(ax, (xs[-1] + 0.55, 0), (mean_x - 0.95, 0), "mean", (0, 0.3))
-    _node(ax, (mean_x + 2.3, 0), f"${label}$", OUTPUT_COLOUR, width=1.05)
-    _arrow(ax, (mean_x + 0.55, 0), (mean_x + 2.3 - 0.58, 0), "classifier", (0, 0.3))
+    _node(ax, (mean_x + 2.5, 0), f"${label}$", OUTPUT_COLOUR, width=1.05)
+    _arrow(ax, (mean_x + 0.55, 0), (mean_x + 2.5 - 0.58, 0), "classifier", (0, 0.3))
     ax.text(-0.8, -0.85, "order-blind baseline: averages the frames, so their order is lost",
             fontsize=10)
-    ax.set_xlim(-1.1, mean_x + 3.0)
+    ax.set_xlim(-1.1, mean_x + 3.2)
     ax.set_ylim(-1.1, top + 0.9)
     ax.set_aspect("equal")
     ax.axis("off")
