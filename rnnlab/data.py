@@ -161,9 +161,16 @@ def stream_batches(ids: np.ndarray, batch_size: int, seq_len: int
 
 def random_batches(ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.Generator
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One batch of windows at random offsets: (inputs, targets), each (batch_size, seq_len)."""
+    """One batch of windows at random offsets: (inputs, targets), each (batch_size, seq_len).
+
+    A window starting at s reads ids[s : s + seq_len] and its targets ids[s + 1 : s + seq_len
+    + 1], so every start from 0 to len(ids) - seq_len - 1 (included) is drawn equally often.
+    """
     ids = np.asarray(ids)
-    starts = rng.integers(0, len(ids) - seq_len - 1, size=batch_size)
+    if len(ids) < seq_len + 1:
+        raise ValueError(f"need at least seq_len + 1 = {seq_len + 1} ids for one window and its "
+                         f"targets, got {len(ids)}")
+    starts = rng.integers(0, len(ids) - seq_len, size=batch_size)   # high is excluded
     offsets = starts[:, None] + np.arange(seq_len)
     return ids[offsets], ids[offsets + 1]
 

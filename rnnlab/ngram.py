@@ -157,11 +157,6 @@ class CharNGram:
                                               self.vocab_size)
         return self._tables[order]
 
-    @property
-    def num_contexts(self) -> int:
-        """How many distinct contexts of length ``context`` training saw (the table's rows)."""
-        return self.contexts_seen()
-
     def contexts_seen(self, order: int | None = None) -> int:
         """How many distinct contexts of length ``order`` (default ``context``) training saw."""
         return len(self.context_counts(order))

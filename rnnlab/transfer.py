@@ -61,8 +61,7 @@ def rnn_params_from_torch(rnn, linear=None) -> dict[str, np.ndarray]:
 #                reset_after=True (its default) has the same two rows, bias shape (2, 3H).
 # ----------------------------------------------------------------------------------------
 
-TORCH_LSTM_ORDER = ("i", "f", "c", "o")
-KERAS_LSTM_ORDER = ("i", "f", "c", "o")
+LSTM_ORDER = ("i", "f", "c", "o")   # PyTorch and Keras stack the LSTM's gates alike
 TORCH_GRU_ORDER = ("r", "z", "n")
 KERAS_GRU_ORDER = ("z", "r", "n")
 
@@ -93,7 +92,7 @@ def _copy_into_torch(module, tensors: dict[str, np.ndarray], suffix: str = "_l0"
             target.copy_(torch.as_tensor(value))
 
 
-def _lstm_torch_tensors(params, order=TORCH_LSTM_ORDER):
+def _lstm_torch_tensors(params, order=LSTM_ORDER):
     return {"weight_ih": _stack(params, "W_x", order), "weight_hh": _stack(params, "W_h", order),
             "bias_ih": _stack(params, "b_", order),
             "bias_hh": np.zeros_like(_stack(params, "b_", order))}
@@ -108,14 +107,14 @@ def _gru_torch_tensors(params, order=TORCH_GRU_ORDER):
             "bias_hh": np.concatenate([hidden_bias[g] for g in order])}
 
 
-def lstm_params_to_torch(params: dict[str, np.ndarray], lstm, order=TORCH_LSTM_ORDER) -> None:
+def lstm_params_to_torch(params: dict[str, np.ndarray], lstm, order=LSTM_ORDER) -> None:
     """Copy NumPy LSTM weights (``numpy_nets.init_lstm_params`` keys) into a one-layer
     ``torch.nn.LSTM``: gates stacked i, f, g(=c), o; b_<g> in bias_ih, zeros in bias_hh.
     ``order`` exists so a test can show that a wrong order is caught."""
     _copy_into_torch(lstm, _lstm_torch_tensors(params, order))
 
 
-def lstm_params_to_keras(params: dict[str, np.ndarray], layer, order=KERAS_LSTM_ORDER) -> None:
+def lstm_params_to_keras(params: dict[str, np.ndarray], layer, order=LSTM_ORDER) -> None:
     """Copy NumPy LSTM weights into a built ``keras.layers.LSTM``: kernel (D, 4H) and
     recurrent_kernel (H, 4H) are the transposed stacks in order i, f, c, o; one bias."""
     layer.set_weights([_stack(params, "W_x", order).T, _stack(params, "W_h", order).T,

@@ -13,9 +13,6 @@ from rnnlab import figures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-# Okabe & Ito (2008), the palette the book's figures use
-OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
-             "#CC79A7"}
 # Colour maps that mislead or vanish under colour blindness (rainbow-like, red-green).
 BAD_COLORMAPS = re.compile(r"""['"](jet|rainbow|gist_rainbow|hsv|nipy_spectral|RdYlGn|RdGy)(_r)?['"]""")
 RED = re.compile(r"""colou?r\s*=\s*['"](red|r|tab:red)['"]""")
@@ -93,13 +90,14 @@ def test_book_style_is_colour_blind_safe_and_not_colour_alone():
     with mpl.rc_context():
         figures.use_book_style()
         cycle = [c.upper() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
-        assert set(cycle) <= OKABE_ITO, f"colours outside Okabe-Ito: {set(cycle) - OKABE_ITO}"
+        outside = set(cycle) - set(figures.PALETTE)   # figures.PALETTE: Okabe & Ito (2008)
+        assert not outside, f"colours outside Okabe-Ito: {outside}"
         assert mpl.rcParams["image.cmap"] in ("cividis", "viridis")
     assert figures.DIVERGING in ("PuOr", "BrBG", "RdBu", "PRGn")  # red-green-free diverging maps
     styles = [next(s) for s in [figures.line_styles()] for _ in range(4)]
     assert len({marker for _, marker, _ in styles}) == 4, "lines must differ by marker"
     assert len({dash for _, _, dash in styles}) == 4, "lines must differ by dash"
-    assert {colour.upper() for colour, _, _ in styles} <= OKABE_ITO
+    assert {colour.upper() for colour, _, _ in styles} <= set(figures.PALETTE)
 
 
 @pytest.mark.site

@@ -37,7 +37,7 @@ def test_a_context_that_covers_the_period_is_certain():
     assert one == pytest.approx(0.5, abs=0.01)
     assert two < 1e-3
     model = CharNGram(2, V).fit(ids)
-    assert model.num_contexts == 4 and model.contexts_seen(1) == 3 and model.contexts_seen(0) == 1
+    assert model.contexts_seen() == 4 and model.contexts_seen(1) == 3 and model.contexts_seen(0) == 1
     # positions 2..1999 (1998 of them) share out among the four contexts of length 2
     assert sorted(model.context_counts()) == [499, 499, 500, 500]
     assert model.context_counts(0).tolist() == [1998]
@@ -151,4 +151,4 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="smoothing must be one of"):
         CharNGram(1, 3).fit(np.arange(3)).log_probs(np.arange(3), smoothing="kneser-ney")
     with pytest.raises(RuntimeError, match="fit"):
-        _ = CharNGram(1, 3).num_contexts
+        CharNGram(1, 3).contexts_seen()

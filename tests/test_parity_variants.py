@@ -238,7 +238,7 @@ def test_backward_matches_torch_autograd(cell):
     (out * torch.from_numpy(R)).sum().backward()
     np.testing.assert_allclose(module.weight_hh_l0.grad.numpy(),
                                np.concatenate([grads[f"W_h{g}"] for g in
-                                               (transfer.TORCH_LSTM_ORDER if cell == "lstm"
+                                               (transfer.LSTM_ORDER if cell == "lstm"
                                                 else transfer.TORCH_GRU_ORDER)]), atol=1e-10)
     state_grads = _state_gradients(cell)
     np.testing.assert_allclose(h0.grad[0].numpy(), state_grads[0], atol=1e-10)

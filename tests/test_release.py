@@ -3,10 +3,11 @@ running nbgrader: no solution, hidden test or marker leaks into a release or ont
 every assignment has autograded and hand-graded points, every exercise is in the book.
 (That exercises/ equals a fresh `make release` is checked in test_grading.py.)"""
 import json
-import re
+import pathlib
 
 import nbformat
 import pytest
+import yaml
 from test_grading_helpers import ASSIGNMENTS, ROOT, hidden_test_lines, page_text, solution_lines
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -74,22 +75,57 @@ def test_test_cells_are_locked_and_carry_points(slug):
             assert meta.get("locked") and meta.get("checksum"), f"{meta['grade_id']} is not locked"
 
 
+def _toc_files(entry) -> list[str]:
+    """Every ``file:`` of a Jupyter Book table of contents (nested parts and sections)."""
+    if isinstance(entry, dict):
+        return ([entry["file"]] if "file" in entry else []) + [
+            f for value in entry.values() for f in _toc_files(value)]
+    if isinstance(entry, list):
+        return [f for item in entry for f in _toc_files(item)]
+    return []
+
+
 def test_every_exercise_is_in_the_book_and_instructor_pages_too():
-    toc = (ROOT / "_toc.yml").read_text()
+    toc = {pathlib.PurePosixPath(f).with_suffix("").as_posix()
+           for f in _toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))}
     for slug in ASSIGNMENTS:
         assert f"exercises/{slug}/{slug}" in toc, f"{slug} is missing from _toc.yml"
     for page in sorted((ROOT / "instructors").glob("*.md")):
         assert f"instructors/{page.stem}" in toc, f"{page.name} is missing from _toc.yml"
-    config = (ROOT / "_config.yml").read_text()
-    assert re.search(r"exclude_patterns:[\s\S]*- solutions", config), "solutions/ must stay out of the book"
-    assert '"exercises/*"' in config, "released exercises must not be executed by the build"
+
+
+def test_the_book_leaves_out_solutions_and_never_executes_a_release():
+    """The settings the build really uses (jupyter-book's translation of _config.yml into
+    Sphinx's), matched the way Sphinx and myst-nb match them."""
+    from jupyter_book.config import get_final_config
+    from sphinx.util.matching import Matcher
+
+    config, _ = get_final_config(user_yaml=ROOT / "_config.yml", sourcedir=ROOT,
+                                 cli_config={"latex_individualpages": False})
+    excluded = Matcher(config["exclude_patterns"])   # Sphinx prunes matching folders
+    assert excluded("solutions"), "solutions/ must stay out of the book"
+    assert not excluded("exercises") and not excluded("chapters")
+    for slug in ASSIGNMENTS:
+        release = pathlib.PurePosixPath(ROOT.as_posix(), "exercises", slug, f"{slug}.ipynb")
+        assert not excluded(f"exercises/{slug}/{slug}.ipynb"), f"{slug} must be in the book"
+        # myst-nb: PurePosixPath(path).match(pattern), which matches from the right
+        assert any(release.match(p) for p in config["nb_execution_excludepatterns"]), (
+            f"{slug}: released exercises must not be executed by the build")
+    chapter = pathlib.PurePosixPath(ROOT.as_posix(), "chapters", "01_sequences_need_memory.ipynb")
+    assert not any(chapter.match(p) for p in config["nb_execution_excludepatterns"])
 
 
 def test_config_sets_the_course_folders_and_timeout():
-    config = (ROOT / "nbgrader_config.py").read_text()
-    assert 'source_directory = "solutions"' in config
-    assert 'release_directory = "exercises"' in config
-    assert "c.Execute.timeout" in config and "HideHiddenTests" in config
+    """nbgrader_config.py loaded as nbgrader loads it (traitlets), its values checked."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from coursetools.grading import HideHiddenTests
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert config.CourseDirectory.source_directory == "solutions"
+    assert config.CourseDirectory.release_directory == "exercises"
+    assert 0 < config.Execute.timeout <= 120 and config.Execute.execute_retries == 0
+    assert HideHiddenTests in config.GenerateFeedback.preprocessors
 
 
 @pytest.mark.site

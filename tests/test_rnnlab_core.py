@@ -1,9 +1,14 @@
 """Unit tests of rnnlab's first modules: seeding, device, shapes, the NumPy RNN, data."""
+import os
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import rnnlab
-from rnnlab import data, device, numpy_nets
+from rnnlab import data, device, numpy_nets, quiet
 from rnnlab.shapes import expect_shape
 
 
@@ -141,3 +146,58 @@ def test_assert_disjoint_finds_a_shared_row_or_string():
     assert data.assert_disjoint(["hamlet"], ["macbeth", "othello"]) == 2
     with pytest.raises(AssertionError, match="plays"):
         data.assert_disjoint(["hamlet", "macbeth"], ["macbeth"], "plays")
+
+
+def test_random_batches_draws_every_valid_start_and_only_those():
+    """With seq_len + 2 ids there are two valid starts, 0 and 1; both must come up (the last
+    valid start was never drawn when the upper bound excluded it)."""
+    ids = np.arange(7)                       # seq_len 5: windows [0..4] -> [1..5], [1..5] -> [2..6]
+    x, y = data.random_batches(ids, 400, 5, np.random.default_rng(0))
+    assert set(x[:, 0].tolist()) == {0, 1}
+    np.testing.assert_array_equal(y, x + 1)
+    with pytest.raises(ValueError, match="at least seq_len \\+ 1 = 8"):
+        data.random_batches(ids, 1, 7, np.random.default_rng(0))
+
+
+def test_seed_everything_does_not_pretend_to_seed_string_hashing(monkeypatch):
+    """PYTHONHASHSEED only acts when an interpreter starts: setting it from inside one does
+    nothing for that interpreter, so seed_everything must not (the Makefile exports it)."""
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    rnnlab.seed_everything(7)
+    assert "PYTHONHASHSEED" not in os.environ
+
+
+def test_the_package_docstring_names_every_module():
+    """rnnlab/__init__ is the reader's map of the library: every module is on it."""
+    root = pathlib.Path(rnnlab.__file__).parent
+    modules = [p.stem for p in root.glob("*.py") if p.stem != "__init__"]
+    modules += [f"figures.{p.stem}" for p in (root / "figures").glob("*.py")
+                if p.stem != "__init__"]
+    missing = [name for name in modules if f"``{name}``" not in rnnlab.__doc__]
+    assert not missing, f"rnnlab/__init__.py's docstring does not name {missing}"
+
+
+def test_startup_noise_filter_drops_only_startup_lines():
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795651606.479005   17975 port.cc:153] oneDNN custom operations are on.\n"
+        "I0000 00:00:1795651606.479348   17975 cudart_stub.cc:31] Could not find cuda drivers "
+        "on your machine, GPU will not be used.\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild "
+        "TensorFlow with the appropriate compiler flags.\n")
+    kept = ("E0000 00:00:1795651606.479348   17975 cuda_dnn.cc:8] Unable to register\n"
+            "Traceback (most recent call last):\nUserWarning: something that teaches\n")
+    assert quiet.drop_startup_noise(noise) == ""
+    assert quiet.drop_startup_noise(noise + kept) == kept
+
+
+@pytest.mark.slow
+def test_importing_rnnlab_first_keeps_tensorflow_start_up_quiet():
+    """The root of chapter 9's log noise: TensorFlow's C++ start-up lines go straight to file
+    descriptor 2, which a notebook kernel forwards into the page. After `import rnnlab` an
+    `import keras` writes nothing to stderr, and stderr works again afterwards."""
+    code = "import sys, rnnlab, keras; print('after', file=sys.stderr)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "after\n"

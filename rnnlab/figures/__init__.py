@@ -2,6 +2,10 @@
 
 Colours come from the Okabe-Ito palette, which stays distinct under the common forms of
 colour blindness; lines also differ by marker or dash, so no figure relies on colour alone.
+Every colour a figure uses is named here once: the palette, the order of plotted lines, and
+the role a colour plays in every diagram (inputs, hidden states, outputs, h_0 and the loss,
+gradients), so that x_t is the same blue in chapter 2 and in chapter 12. The diagrams of each
+topic live in a module of this package (``figures.forward``, ``figures.bptt``, ...).
 """
 import itertools
 
@@ -12,7 +16,15 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 # Okabe & Ito (2008): black, orange, sky blue, bluish green, yellow, blue, vermillion, purple
 PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
-LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+BLACK, ORANGE, SKY_BLUE, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = PALETTE
+LINE_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY_BLUE, BLACK)  # plotted lines, in order
+# The roles colours play in every diagram of the book.
+INPUT = SKY_BLUE        # inputs x_t
+STATE = ORANGE          # hidden states h_t
+OUTPUT = GREEN          # outputs y_t
+INITIAL = YELLOW        # the initial state h_0, and the loss
+GRADIENT = VERMILLION   # the backward pass
+MUTED = "#777777"       # grey, for what is only context
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 DASHES = ("-", "--", "-.", ":")
 HEATMAP = "cividis"   # perceptually uniform and readable with colour blindness
@@ -97,9 +109,9 @@ def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_
     """The recurrent neuron drawn rolled up: one cell whose state loops back into itself."""
     if ax is None:
         _, ax = plt.subplots(figsize=(2.6, 3.4))
-    _node(ax, (0, 0), f"${input_label}$", "#56B4E9")
-    _node(ax, (0, 1.3), f"${hidden_label}$", "#E69F00")
-    _node(ax, (0, 2.6), f"${output_label}$", "#009E73")
+    _node(ax, (0, 0), f"${input_label}$", INPUT)
+    _node(ax, (0, 1.3), f"${hidden_label}$", STATE)
+    _node(ax, (0, 2.6), f"${output_label}$", OUTPUT)
     _arrow(ax, (0, 0.3), (0, 1.0), "$W_{xh}$", (0.35, 0))
     _arrow(ax, (0, 1.6), (0, 2.3), "$W_{hy}$", (0.35, 0))
     ax.add_patch(FancyArrowPatch((0.45, 1.45), (0.45, 1.15), connectionstyle="arc3,rad=-2.2",
@@ -119,17 +131,17 @@ def draw_unrolled(steps: int = 4, ax=None, input_label="x", hidden_label="h",
     if ax is None:
         _, ax = plt.subplots(figsize=(1.9 * steps + 1.5, 3.6))
     gap = 1.9
-    _node(ax, (-gap * 0.75, 1.3), f"${hidden_label}_0$", "#F0E442", width=0.7)
+    _node(ax, (-gap * 0.75, 1.3), f"${hidden_label}_0$", INITIAL, width=0.7)
     for t in range(1, steps + 1):
         x = gap * (t - 1) + 0.6
-        _node(ax, (x, 0), f"${input_label}_{t}$", "#56B4E9")
-        _node(ax, (x, 1.3), f"${hidden_label}_{t}$", "#E69F00")
+        _node(ax, (x, 0), f"${input_label}_{t}$", INPUT)
+        _node(ax, (x, 1.3), f"${hidden_label}_{t}$", STATE)
         _arrow(ax, (x, 0.3), (x, 1.0), "$W_{xh}$" if show_weights else "", (0.33, 0))
         prev_x = -gap * 0.75 if t == 1 else x - gap
         _arrow(ax, (prev_x + 0.42, 1.3), (x - 0.42, 1.3), "$W_{hh}$" if show_weights else "",
                (0, 0.25))
         if show_outputs:
-            _node(ax, (x, 2.6), f"${output_label}_{t}$", "#009E73")
+            _node(ax, (x, 2.6), f"${output_label}_{t}$", OUTPUT)
             _arrow(ax, (x, 1.6), (x, 2.3), "$W_{hy}$" if show_weights else "", (0.33, 0))
     ax.set_xlim(-gap * 0.75 - 0.6, gap * (steps - 1) + 1.3)
     ax.set_ylim(-0.5, 3.1 if show_outputs else 1.8)
