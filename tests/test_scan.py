@@ -1,4 +1,4 @@
-"""Chapter 12: linear recurrences as scans (rnnlab.scan, rnnlab.minrnn, rnnlab.figures.scan).
+"""Chapter 12: linear recurrences as scans (rnnlab.scan, rnnlab.mingru, rnnlab.figures.scan).
 
 The scans agree with the loop, the backward pass (a reverse scan) agrees with finite
 differences and with torch autograd, the PyTorch layers agree with NumPy and with themselves
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab import charlm, gradcheck, minrnn, scan
+from rnnlab import charlm, gradcheck, mingru, scan
 
 SCANS = {"hillis-steele": scan.scan_hillis_steele, "blelloch": scan.scan_blelloch}
 
@@ -119,7 +119,7 @@ def test_mingru_backward_matches_finite_differences():
     assert max(errors.values()) < 1e-6, errors       # g has a kink at 0: 1e-7..1e-5 is fine
 
 
-def torch_mingru_from(params, cls=minrnn.MinGRU, scan_name="log"):
+def torch_mingru_from(params, cls=mingru.MinGRU, scan_name="log"):
     H, D = params["W_xz"].shape
     layer = cls(D, H, scan=scan_name).double()
     with torch.no_grad():
@@ -128,7 +128,7 @@ def torch_mingru_from(params, cls=minrnn.MinGRU, scan_name="log"):
     return layer
 
 
-@pytest.mark.parametrize("scan_name", minrnn.SCANS)
+@pytest.mark.parametrize("scan_name", mingru.SCANS)
 def test_torch_mingru_matches_numpy_scan_and_steps(scan_name):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3, 20, 4))
@@ -163,12 +163,12 @@ def test_hillis_steele_autograd_function_passes_torch_gradcheck():
     a = torch.rand(2, 7, 3, dtype=torch.float64, requires_grad=True)
     b = torch.randn(2, 7, 3, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(minrnn.scan_hillis_steele, (a, b, h0))
-    assert torch.autograd.gradcheck(minrnn.scan_hillis_steele, (a, b, None))
+    assert torch.autograd.gradcheck(mingru.scan_hillis_steele, (a, b, h0))
+    assert torch.autograd.gradcheck(mingru.scan_hillis_steele, (a, b, None))
 
 
-@pytest.mark.parametrize("cls", [minrnn.MinGRU, minrnn.MinLSTM])
-@pytest.mark.parametrize("scan_name", minrnn.SCANS)
+@pytest.mark.parametrize("cls", [mingru.MinGRU, mingru.MinLSTM])
+@pytest.mark.parametrize("scan_name", mingru.SCANS)
 def test_float32_layers_scan_and_step_agree(cls, scan_name):
     torch.manual_seed(1)
     layer = cls(6, 8, scan=scan_name)
@@ -181,7 +181,7 @@ def test_float32_layers_scan_and_step_agree(cls, scan_name):
 
 def test_char_model_generates_step_by_step_what_the_scan_computes():
     torch.manual_seed(2)
-    model = minrnn.CharMinRNN(30, 16, num_layers=2, ffn=2).eval()
+    model = mingru.CharMinGRU(30, 16, embed_size=8, num_layers=2, ffn=2).eval()
     ids = torch.randint(0, 30, (2, 12))
     with torch.no_grad():
         logits, state = model(ids)
@@ -199,7 +199,7 @@ def test_char_model_trains_and_scores_with_the_chapter_9_machinery():
     rng = np.random.default_rng(7)
     ids = np.tile(np.arange(10), 400) + 0 * rng.integers(0, 1, 4000)   # a cycle: learnable
     torch.manual_seed(3)
-    model = minrnn.CharMinRNN(10, 16, num_layers=1)
+    model = mingru.CharMinGRU(10, 16, num_layers=1)
     before = charlm.nats_per_char(model, ids[:500])
     config = charlm.StreamConfig(batch_size=8, seq_len=16, lr=1e-2)
     charlm.train_stream(model, ids, config, steps=30, progress=False, dev=torch.device("cpu"))
@@ -222,11 +222,11 @@ def test_shape_errors_name_both_shapes():
                                          r"\(any, any, 4\), got \(2, 5, 3\)"):
         scan.mingru_forward(np.ones((2, 5, 3)), P)
     with pytest.raises(ValueError, match=r"x must have shape .*got \(2, 5, 3\)"):
-        minrnn.MinGRU(4, 3)(torch.ones(2, 5, 3))
+        mingru.MinGRU(4, 3)(torch.ones(2, 5, 3))
     with pytest.raises(ValueError, match=r"h0 must have shape \(batch, hidden\) = \(2, 3\), got \(2, 4\)"):
-        minrnn.MinGRU(4, 3)(torch.ones(2, 5, 4), torch.ones(2, 4))
+        mingru.MinGRU(4, 3)(torch.ones(2, 5, 4), torch.ones(2, 4))
     with pytest.raises(ValueError, match="scan must be one of"):
-        minrnn.MinGRU(4, 3, scan="blelloch")
+        mingru.MinGRU(4, 3, scan="blelloch")
 
 
 def test_the_diagram_draws_one_combine_per_pair_the_scan_combines():

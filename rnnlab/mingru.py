@@ -10,12 +10,14 @@ as in ``torch.nn.GRU``; Feng et al. write z_t for our 1 - z_t):
               h_t = f_t/(f_t + i_t) * h_{t-1} + i_t/(f_t + i_t) * h~_t
 
 with g(x) = x + 1/2 for x >= 0 and sigmoid(x) below, so that h~_t > 0 and, from h_0 >= 0,
-every h_t > 0: training runs the recurrence on logarithms (:func:`scan_log`, a cumulative sum
-and ``torch.logcumsumexp``) over the whole sequence at once; generation calls ``step``, one
-h_t from h_{t-1}. The scan runs in float32 or wider even under bfloat16 autocast: its
+every h_t > 0. Training runs the recurrence over the whole sequence at once by a scan:
+:func:`scan_hillis_steele` (log2 T rounds, and a reverse scan for the backward pass) or, as
+Feng et al. do, on logarithms (:func:`scan_log`: a cumulative sum and
+``torch.logcumsumexp``, which needs the positive h). Generation calls ``step``, one h_t from
+h_{t-1}. The scan runs in float32 or wider even under bfloat16 autocast: its products and
 cumulative sums lose too many digits in bfloat16.
 
-:class:`CharMinRNN` is a character model with the interface of
+:class:`CharMinGRU` is a character model with the interface of
 :class:`rnnlab.torch_models.CharRNN` (``forward(ids, state) -> (logits, state)``), so the
 training, scoring and sampling of :mod:`rnnlab.charlm` take it as they are.
 """
@@ -106,13 +108,14 @@ class MinGRU(nn.Module):
     """A minGRU layer. ``linear`` holds [W_xz; W_xh] (2H, D) and [b_z; b_h], gate first.
 
     ``forward(x, h0)`` runs a scan over x (B, T, D) and returns all states (B, T, H):
-    ``scan="log"`` (the paper's: ln a, ln b, a cumulative sum and logcumsumexp) or
-    ``"hillis-steele"`` (a and b themselves, log2 T rounds of products; it never divides,
-    so it needs no logarithms to stay finite). ``step(x_t, h_prev)`` is one step;
+    ``scan="hillis-steele"`` (a and b themselves, log2 T rounds of products and the reverse
+    scan backward; it never divides, so it needs no logarithms to stay finite; the faster of
+    the two on a CPU) or ``"log"`` (the paper's: ln a, ln b, a cumulative sum and
+    ``torch.logcumsumexp``). ``step(x_t, h_prev)`` is one step;
     ``forward_sequential`` loops over ``step``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, scan: str = "log"):
+    def __init__(self, input_size: int, hidden_size: int, scan: str = "hillis-steele"):
         super().__init__()
         if scan not in SCANS:
             raise ValueError(f"scan must be one of {SCANS}, got {scan!r}")
@@ -160,7 +163,7 @@ class MinLSTM(MinGRU):
     The two gates are normalised, f' = f/(f+i), i' = i/(f+i), so that h stays a weighted
     average of the old state and the candidate (and the log-space scan applies)."""
 
-    def __init__(self, input_size: int, hidden_size: int, scan: str = "log"):
+    def __init__(self, input_size: int, hidden_size: int, scan: str = "hillis-steele"):
         super().__init__(input_size, hidden_size, scan)
         self.linear = nn.Linear(input_size, 3 * hidden_size)
 
@@ -185,11 +188,14 @@ class MinLSTM(MinGRU):
 CELLS = {"mingru": MinGRU, "minlstm": MinLSTM}
 
 
-class CharMinRNN(nn.Module):
-    """A character model built from minGRU (or minLSTM) layers, for :mod:`rnnlab.charlm`.
+class CharMinGRU(nn.Module):
+    """A character model built from minGRU (or, with ``cell="minlstm"``, minLSTM) layers, for
+    :mod:`rnnlab.charlm`.
 
-    Per layer l: h^l = cell(LayerNorm(x^l)), x^{l+1} = x^l + h^l (a residual stream of width
-    ``hidden_size``; the embedding has that width too), and with ``ffn`` > 0 a position-wise
+    x^1_t = E[x_t] (an embedding of ``embed_size``, default ``hidden_size``, projected to
+    ``hidden_size`` when smaller or larger). Per layer l: h^l = cell(LayerNorm(x^l)),
+    x^{l+1} = x^l + h^l (a residual stream of width ``hidden_size``), and with ``ffn`` > 0 a
+    position-wise
     feed-forward block after each cell, x <- x + W_2 gelu(W_1 LayerNorm(x)), W_1 being
     (ffn * H, H): the channel mixing that the element-wise recurrence lacks. Then
     logits y_t = W_hy LayerNorm(x_t) + b_y.
@@ -200,13 +206,17 @@ class CharMinRNN(nn.Module):
     layer takes one ``step``; longer inputs run the scan.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int, *, num_layers: int = 2,
-                 cell: str = "mingru", ffn: int = 0, dropout: float = 0.0, scan: str = "log"):
+    def __init__(self, vocab_size: int, hidden_size: int, *, embed_size: int | None = None,
+                 num_layers: int = 2, cell: str = "mingru", ffn: int = 0, dropout: float = 0.0,
+                 scan: str = "hillis-steele"):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         self.vocab_size, self.hidden_size, self.cell = vocab_size, hidden_size, cell
-        self.embedding = nn.Embedding(vocab_size, hidden_size)
+        embed_size = embed_size or hidden_size
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.project = (nn.Identity() if embed_size == hidden_size
+                        else nn.Linear(embed_size, hidden_size))
         self.norms = nn.ModuleList(nn.LayerNorm(hidden_size) for _ in range(num_layers))
         self.cells = nn.ModuleList(CELLS[cell](hidden_size, hidden_size, scan) for _ in range(num_layers))
         self.ffns = nn.ModuleList(
@@ -220,7 +230,7 @@ class CharMinRNN(nn.Module):
     def forward(self, ids: torch.Tensor, state: torch.Tensor | None = None):
         """Logits (B, T, V) for ids (B, T), and the last state of every layer (L, B, H)."""
         expect_shape("ids", ids, (None, None), "(batch, time)")
-        x, last = self.embedding(ids), []
+        x, last = self.project(self.embedding(ids)), []
         for layer, (norm, cell) in enumerate(zip(self.norms, self.cells)):
             h0 = None if state is None else state[layer]
             if ids.shape[1] == 1:
