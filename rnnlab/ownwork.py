@@ -242,30 +242,33 @@ def _loaded_names(code):
     return {n for c in _code_objects(code) for n in c.co_names + c.co_freevars}
 
 
-def find_library_use(func, forbidden=FORBIDDEN, allowed=ALLOWED):
+def find_library_use(func, forbidden=FORBIDDEN, allowed=ALLOWED, apart=()):
     """None when ``func`` is written in the notebook and reaches no forbidden library;
-    otherwise a sentence that says what it uses (for a test's assertion message)."""
+    otherwise a sentence that says what it uses (for a test's assertion message).
+
+    ``apart`` lists the notebook's other answers that ``func`` may call: each is judged by
+    its own test, so a shortcut there costs that test's points, not this one's too."""
     func = getattr(func, "__func__", func)                   # a bound method: its function
     name = getattr(func, "__name__", type(func).__name__)
     origin = _origin(func)
     if is_forbidden(origin, forbidden, allowed):
-        return f"{name} is imported from {origin}: write it yourself in this notebook"
+        return f"{name} is imported from {origin}: it must be defined in this notebook, by you"
     if not _written_here(func):
         wrapper = inspect.getmodule(getattr(func, "__code__", None)) if hasattr(func, "__wrapped__") else None
         if wrapper is not None and is_forbidden(wrapper.__name__, forbidden, allowed):
             return f"{name} is wrapped by the library {wrapper.__name__}"
         return f"{name} must be defined in this notebook (with def or class), not imported"
     reader = _Reader(forbidden, allowed)
-    reader.seen.add(id(func))
+    reader.seen.update([id(func)] + [id(other) for other in apart])
     if isinstance(func, type):
         return reader.read_class(func, name)
     wrapped = getattr(func, "__wrapped__", None)
     return reader.read_function(func, name) or (wrapped and reader.check(wrapped, name))
 
 
-def assert_own_work(func, forbidden=FORBIDDEN, allowed=ALLOWED):
+def assert_own_work(func, forbidden=FORBIDDEN, allowed=ALLOWED, apart=()):
     """Raise ``AssertionError`` naming the problem when :func:`find_library_use` finds one."""
-    problem = find_library_use(func, forbidden, allowed)
+    problem = find_library_use(func, forbidden, allowed, apart)
     what = "/".join(f.split(".")[-1] for f in forbidden)
     assert problem is None, f"{problem}. Do the work yourself here, without {what}."
 
@@ -338,7 +341,9 @@ def _namespaces(obj):
 
 def run_blocked(func, *args, forbidden=FORBIDDEN, allowed=ALLOWED, **kwargs):
     """``func(*args, **kwargs)`` with the forbidden libraries unavailable; a use of one
-    becomes an ``AssertionError`` that says so."""
+    becomes an ``AssertionError`` that says so. (For an answer that calls another answer,
+    rely on :func:`assert_own_work` with ``apart``: blocking would fail the caller for the
+    other answer's shortcut.)"""
     closure = getattr(getattr(func, "__func__", func), "__closure__", None) or ()
     try:
         with libraries_blocked(_namespaces(func), closure, forbidden, allowed):
