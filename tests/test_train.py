@@ -1,6 +1,7 @@
 """rnnlab.train: the one training loop (fit, the feeds, budgets, schedules), evaluate,
 accuracy, and the progress bar that a built page must not show."""
 import itertools
+import types
 
 import numpy as np
 import pytest
@@ -94,12 +95,25 @@ def test_budget():
     assert train.Budget(epochs=0).fraction(0, 0.0, 0.0) >= 1
 
 
-def test_a_seconds_budget_stops_in_time():
+def test_a_seconds_budget_stops_in_time_and_counts_only_training(monkeypatch):
+    """A fake clock: every update takes 0.125 s, every validation 5 s (not counted)."""
+    clock = {"now": 0.0}
+
+    def perf_counter():
+        clock["now"] += 0.125         # read before and after each update
+        return clock["now"]
+
+    def validate(model):
+        clock["now"] += 5.0
+        return 0.0, None
+
+    monkeypatch.setattr(train, "time", types.SimpleNamespace(perf_counter=perf_counter))
     X, y = blobs()
-    feed = train.ArrayFeed(X, y, batch_size=8)
-    history = train.train(linear(), feed, F.cross_entropy, train.Budget(seconds=0.3),
+    history = train.train(linear(), train.ArrayFeed(X, y, batch_size=8), F.cross_entropy,
+                          train.Budget(seconds=1.0), validate=validate, evals=2,
                           progress=False)
-    assert 0.3 <= history.seconds < 0.6 and history.steps[-1] > 10
+    assert history.steps[-1] == 8 and history.seconds == 1.0
+    assert history.val_steps == [4, 8]
 
 
 def test_learning_rate_schedule():
