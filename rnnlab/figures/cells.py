@@ -16,7 +16,7 @@ GRU, with the reset gate applied after the product as PyTorch and Keras do
 
 Each gate is a box (sigmoid or tanh of its weighted inputs), each element-wise product a
 circled dot, each sum a circled plus; every arrow leaving a box carries the symbol of the
-equation that box computes, and the equations stand beside the drawing. The state path
+equation that box computes, and the equations stand under the drawing. The state path
 (c_{t-1} to c_t, or h_{t-1} to h_t) is the thick blue line. ``draw_bidirectional`` unrolls a
 bidirectional layer: a forward RNN reading x_1 .. x_T, a backward one reading x_T .. x_1, and
 h_t = [forward h_t ; backward h_t]. Drawn on white, so that they read on a dark page too.
@@ -74,12 +74,13 @@ def _label(ax, xy, text, colour="black", ha="center", fontsize=11):
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2}, zorder=5)
 
 
-def _equations(ax, x, y_top, lines, line_height=0.5, spacing=0.15):
-    """The cell's equations, one under the other, beside the drawing."""
-    y = y_top
-    for line in lines:
-        ax.text(x, y, line, ha="left", va="top", fontsize=10)
-        y -= line_height * (line.count("\n") + 1) + spacing
+def _equations(ax, x, y_top, columns, line_height=0.5, spacing=0.2, column_width=6.0):
+    """The cell's equations under the drawing: ``columns`` is a list of lists of lines."""
+    for k, lines in enumerate(columns):
+        y = y_top
+        for line in lines:
+            ax.text(x + k * column_width, y, line, ha="left", va="top", fontsize=10)
+            y -= line_height * (line.count("\n") + 1) + spacing
 
 
 def _inputs_bus(ax, h_from, end, x_at=1.2, y=0.8):
@@ -97,7 +98,7 @@ def draw_lstm_cell(ax=None):
     i_t * c~_t is added, so along it dc_t/dc_{t-1} = diag(f_t). The four boxes read x_t and
     h_{t-1} from the bus below: f_t, i_t, o_t are sigmoid gates, c~_t the tanh candidate.
     h_t = o_t * tanh(c_t) leaves on the right. Returns the axes."""
-    ax = canvas(ax, figsize=(10.0, 4.6))
+    ax = canvas(ax, figsize=(7.2, 6.0))
     top = 5.6
     _node(ax, (-0.55, top), "$c_{t-1}$", STATE, width=0.8)
     _node(ax, (-0.55, 0.8), "$h_{t-1}$", STATE, width=0.8)
@@ -139,9 +140,9 @@ def draw_lstm_cell(ax=None):
     ax.text(5.2, top + 0.5, r"cell state: the additive path; along it "
             r"$\partial c_t / \partial c_{t-1} = \mathrm{diag}(f_t)$", ha="center",
             va="center", fontsize=9, color=PATH)
-    _equations(ax, 11.2, top + 0.2, LSTM_EQUATIONS)
-    ax.set_xlim(-1.1, 16.2)
-    ax.set_ylim(-1.0, top + 0.85)
+    _equations(ax, -0.9, -1.2, [LSTM_EQUATIONS[:3], LSTM_EQUATIONS[3:]])
+    ax.set_xlim(-1.1, 10.8)
+    ax.set_ylim(-3.2, top + 0.85)
     return ax
 
 
@@ -150,7 +151,7 @@ def draw_gru_cell(ax=None):
     line carries h_{t-1} to h_t: multiplied by z_t, plus (1 - z_t) times the candidate h~_t.
     r_t and z_t read x_t and h_{t-1} from the bus below; r_t scales W_hn h_{t-1} + b_hn
     before the tanh that gives h~_t. Returns the axes."""
-    ax = canvas(ax, figsize=(10.0, 4.6))
+    ax = canvas(ax, figsize=(7.2, 5.4))
     top = 5.6
     _node(ax, (-0.55, top), "$h_{t-1}$", STATE, width=0.8)
     _line(ax, [-0.15, 7.36], [top, top], PATH, 3.0)
@@ -193,9 +194,9 @@ def draw_gru_cell(ax=None):
     _label(ax, (10.25, 4.0), r"$\tilde h_t$", ha="left")
     ax.text(5.6, top + 0.5, r"state path: with $z_t = 1$, $h_t = h_{t-1}$ is copied",
             ha="center", va="center", fontsize=9, color=PATH)
-    _equations(ax, 12.0, top + 0.2, GRU_EQUATIONS)
-    ax.set_xlim(-1.1, 17.0)
-    ax.set_ylim(-1.0, top + 0.85)
+    _equations(ax, -0.9, -1.2, [GRU_EQUATIONS[:2], GRU_EQUATIONS[2:]])
+    ax.set_xlim(-1.1, 11.8)
+    ax.set_ylim(-2.7, top + 0.85)
     return ax
 
 
