@@ -43,6 +43,9 @@ from coursetools.grading import notebook_status
 
 BIN = pathlib.Path(sys.executable).parent
 NOTEBOOK_LIMIT = 20 * 1024 * 1024          # bytes; a bigger notebook is not graded
+# the files `nbgrader submit` writes beside the notebooks (the exchange needs them back, in
+# feedback/, to release the feedback); every other entry of a submission folder is ignored
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 CSV_FIELDS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
               "email", "raw_score", "late_submission_penalty", "score", "max_score", "status",
@@ -110,11 +113,12 @@ def inspect(sub: Submission, folder_fd: int, notebooks: list[str]) -> Submission
     wanted = {f"{name}.ipynb" for name in notebooks}
     sub.status = "to grade"
     for name in sorted(os.listdir(folder_fd)):
-        if name not in wanted and name != "timestamp.txt":
+        if name not in wanted and name not in EXCHANGE_FILES:
             sub.ignored.append(_describe(name, folder_fd))
             continue
         try:
-            data, mtime = _read_regular(name, folder_fd, NOTEBOOK_LIMIT)
+            data, mtime = _read_regular(name, folder_fd,
+                                        NOTEBOOK_LIMIT if name in wanted else 1024)
         except (OSError, ValueError) as err:
             if name in wanted:
                 sub.status, sub.detail = "ungradable", str(err)
@@ -127,6 +131,10 @@ def inspect(sub: Submission, folder_fd: int, notebooks: list[str]) -> Submission
             except (ValueError, UnicodeDecodeError, OverflowError):
                 sub.status, sub.detail = "ungradable", "timestamp.txt does not hold a time"
                 return sub
+        elif name == "submission_secret.txt":
+            if not re.fullmatch(rb"[0-9a-f]{1,256}", data.strip()):
+                sub.ignored.append(f"{name} (not a submission secret)")
+                continue
         else:
             try:
                 nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
@@ -297,7 +305,18 @@ def autograde(course, todo, jobs, staging, log_path, problems):
                     if retry and attempts[sub.key] < 2:
                         pending.append(sub)
     progress.show(final=True)
+    _log_times(progress_files, log_path)
     return failures
+
+
+def _log_times(progress_files, log_path):
+    """Seconds per notebook, slowest first, into grading.log."""
+    entries = [json.loads(line) for f in progress_files if f.exists()
+               for line in f.read_text().splitlines() if line]
+    with open(log_path, "a") as log:
+        log.write("\n==== seconds per notebook (kernel start included), slowest first ====\n")
+        log.writelines(f"{e['seconds']:8.1f}  {e['student']}/{e['assignment']}/{e['notebook']}"
+                       f"  {e['status']}\n" for e in sorted(entries, key=lambda e: -e["seconds"]))
 
 
 def _started(progress_file: pathlib.Path) -> set:

@@ -79,10 +79,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._stderr = collections.deque(maxlen=40)
 
     def scratch_files(self, cwd: str) -> dict[str, str]:
-        """The assignment's data files beside the notebook: regular files only, no notebook."""
+        """The assignment's data files beside the notebook: regular files only, no notebook,
+        none of the exchange's bookkeeping."""
         files = {}
         for entry in os.scandir(cwd):
-            if entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb"):
+            if (entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb")
+                    and entry.name not in ("timestamp.txt", "submission_secret.txt")):
                 files[entry.name] = entry.path
         return files
 

@@ -122,7 +122,7 @@ def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                  "--unshare-cgroup-try"]
     else:        # the user namespace maps the grader's own (unprivileged) uid
-        args += ["--unshare-all", "--disable-userns"]
+        args += ["--unshare-all", "--unshare-user", "--disable-userns"]
     args += ["--hostname", "sandbox", "--clearenv"]
     read_only = {path: path for path in (*SYSTEM_LIBRARIES, *TOOLS, *binds) if os.path.exists(path)}
     read_only.update({inside: outside

@@ -1,14 +1,17 @@
 """The grading pipeline, end to end, on fake submissions (one `make release` and one
-`make grade` batch in a scratch course; the other tests read what that batch produced).
+`make grade JOBS=2` batch in a scratch course; the other tests read what that batch produced).
 
 Each guarantee of instructors/grading.md has a test here that fails when it breaks: full marks
 for the solution, 0 for the blank release, partial marks for a plausible mistake, hidden
-tests that catch hard-coded answers and library shortcuts, a loop cut by the timeout, crashes
-and tampering that cost only the culprit's points, feedback without hidden test code, and a
-sandbox that stops a malicious submission (proved by running the same attack without it).
+tests that catch hard-coded answers and library shortcuts, a loop cut by the timeout, a loop
+spread over many cells cut by the notebook's time limit, crashes, a fork bomb, a memory hog
+and tampering that cost only the culprit's points, feedback without hidden test code, results
+that say what could not be graded, and a sealed sandbox that stops a malicious submission
+(proved by running the same attack without it). Submissions that are not notebooks (a
+symlink, a fifo, invalid JSON, extra files and links) are reported and never followed.
 """
-import functools
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -25,7 +28,11 @@ from test_grading_helpers import (
     hidden_test_lines,
     make,
     page_text,
+    points_of,
     read_grades,
+    read_rows,
+    require_sandbox,
+    sandbox_problem,
     scratch_course,
     solution_answers,
     submit,
@@ -34,23 +41,9 @@ from test_grading_helpers import (
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 EX = "ex01_rnn_forward"
 TIMEOUT = 30          # c.Execute.timeout in nbgrader_config.py (checked below)
-
-
-@functools.cache
-def sandbox_problem() -> str | None:
-    """None when bwrap works here (after `make sandbox` installed it if it could)."""
-    make("sandbox", ROOT)
-    from coursetools.grading import sandbox_problem as problem
-    return problem()
-
-
-def require_sandbox():
-    if sandbox_problem() is None:
-        return
-    message = f"GRADING SANDBOX UNAVAILABLE, sandbox tests skipped: {sandbox_problem()}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI=true: a missing sandbox is a failure)")
-    pytest.skip(message)
+NOTEBOOK_TIMEOUT = 100   # the scratch course's notebook limit (the course's is longer)
+SECRET = "grader-secret-4f1d"   # an environment variable of the grader: never in a kernel
+UNGRADABLE = {"garbage", "nblinker", "piper", "emptyfolder"}
 
 
 # ---- the fake submissions -------------------------------------------------------------
@@ -75,8 +68,9 @@ import os, socket
 import numpy as np
 report = []
 for path in ["{course}/solutions/{ex}/{ex}.ipynb", "{course}/gradebook.db",
-             "{project}/solutions/{ex}/{ex}.ipynb", "../../../solutions/{ex}/{ex}.ipynb",
-             "../../../gradebook.db", "../../../submitted/ada/{ex}/{ex}.ipynb"]:
+             "{project}/solutions/{ex}/{ex}.ipynb", "{clone}/solutions/{ex}/{ex}.ipynb",
+             "../../../solutions/{ex}/{ex}.ipynb", "../../../gradebook.db",
+             "../../../submitted/ada/{ex}/{ex}.ipynb", "/etc/shadow"]:
     try:
         report.append(f"LEAKED read {{path}} ({{len(open(path, 'rb').read())}} bytes)")
     except Exception as err:
@@ -100,6 +94,30 @@ try:
     del hog
 except MemoryError:
     report.append("BLOCKED memory")
+report.append(f"UID {{os.getuid()}}")
+report.append("SECRET " + os.environ.get("GRADER_SECRET", "absent"))
+# look for any course, clone, gradebook or exchange on the whole visible disk
+report.append(f"PROJECT {{sorted(os.listdir('{project}'))}}")
+found = 0
+for top, dirs, files in os.walk("/"):       # (the installed packages are not the course's)
+    if top == "/proc" or top.endswith("site-packages") or found >= 3:
+        dirs[:] = []
+        continue
+    for name in dirs + files:
+        if name in ("gradebook.db", "solutions", "submitted", "autograded", "exchange", "inbound",
+                    "nbgrader_config.py", "shadow", ".bashrc") or name.startswith("{ex}"):
+            report.append(f"FOUND {{os.path.join(top, name)}}")
+            found += 1
+# leave things behind in the working folder, for nbgrader to follow or copy
+for name, target in [("gradebook-link.db", "../../../gradebook.db"),
+                     ("solution-link.ipynb", "{course}/solutions/{ex}/{ex}.ipynb")]:
+    try:
+        os.symlink(target, name)
+    except OSError as err:
+        report.append(f"no symlink: {{err}}")
+with open("extra-output.txt", "w") as handle:
+    handle.write("an extra file")
+os.mkfifo("a-fifo")
 print("\\n".join(report))
 '''
 
@@ -123,14 +141,79 @@ class Listener:
             connection.close()
 
 
-def _attack(course, project, host_file, port):
-    return ATTACK.format(course=course, project=project, host_file=host_file, port=port, ex=EX)
+def _attack(course, project, host_file, port, clone):
+    return ATTACK.format(course=course, project=project, host_file=host_file, port=port, ex=EX,
+                         clone=clone)
+
+
+FORK_BOMB = """import os, time
+count = 0
+while True:
+    try:
+        pid = os.fork()
+    except OSError as err:
+        print(f"fork refused after {count} processes: {err}")
+        break
+    if pid == 0:                  # every child forks too, then holds its place
+        try:
+            while True:
+                os.fork()
+        except OSError:
+            pass
+        time.sleep(600)
+        os._exit(0)
+    count += 1
+"""
+
+MEMORY_HOG = """import numpy as np
+blocks = []
+try:
+    while True:
+        blocks.append(np.ones(2**24))         # 128 MiB, written: real memory
+except MemoryError:
+    print(f"memory refused after {len(blocks) * 128} MiB")
+    del blocks
+    raise
+"""
+
+
+def _sleepers(nb):
+    """A slow notebook: eight cells of 20 s each (each within the per-cell timeout) before the
+    last test cell, 160 s in all."""
+    at = next(i for i, c in enumerate(nb.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "test_checked_forward")
+    for _ in range(8):
+        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(20)"))
+
+
+def _not_notebooks(course: pathlib.Path, right: dict):
+    """Submission folders that hold no notebook nbgrader could safely read."""
+    folder = course / "submitted" / "garbage" / EX
+    folder.mkdir(parents=True)
+    (folder / f"{EX}.ipynb").write_text('{"cells": [ this is not JSON')
+    folder = course / "submitted" / "nblinker" / EX            # the solution, via a symlink
+    folder.mkdir(parents=True)
+    (folder / f"{EX}.ipynb").symlink_to(course / "solutions" / EX / f"{EX}.ipynb")
+    folder = course / "submitted" / "piper" / EX               # would block a reader forever
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / f"{EX}.ipynb")
+    folder = course / "submitted" / "emptyfolder" / EX
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("I will hand it in later")
+    # a correct notebook next to links to the gradebook and the solutions, a file and a fifo
+    folder = submit(course, "linker", EX, right).parent
+    (folder / "gradebook.db").symlink_to("../../../gradebook.db")
+    (folder / "solution.ipynb").symlink_to(f"../../../solutions/{EX}/{EX}.ipynb")
+    (folder / "notes.txt").write_text("extra")
+    os.mkfifo(folder / "pipe")
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
-    course = scratch_course(base)
+    course = scratch_course(base, f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}")
+    clone = base / "other-clone"                  # another copy of the course on this machine
+    shutil.copytree(ROOT / "solutions", clone / "solutions")
     started = time.perf_counter()
     release = make("release", course)
     assert release.returncode == 0, release.stdout + release.stderr
@@ -159,21 +242,27 @@ def graded(tmp_path_factory):
            edit=lambda nb: _without(nb, "test_rnn_forward", "checked_forward",
                                     "test_checked_forward"))
     submit(course, "tamperer", EX, stub, edit=_tamper)
+    submit(course, "spreader", EX, right, edit=_sleepers)
+    _not_notebooks(course, right)
 
     listener = Listener()
     host_file = base / "host-file-written-by-a-submission.txt"
     sandboxed = sandbox_problem() is None
     if sandboxed:
         submit(course, "mallory", EX, {**stub, "rnn_step": _attack(course, ROOT, host_file,
-                                                                   listener.port)})
+                                                                   listener.port, clone)})
+        submit(course, "forker", EX, {**right, "checked_forward": FORK_BOMB})
+        submit(course, "hog", EX, {**right, "checked_forward": MEMORY_HOG})
     started = time.perf_counter()
-    result = make("grade", course, **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
+    result = make("grade", course, "JOBS=2", GRADER_SECRET=SECRET,
+                  **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
     grade_s = time.perf_counter() - started
-    print(f"make release: {release_s:.1f} s; make grade ({len(list(course.glob('submitted/*/*')))}"
-          f" submissions): {grade_s:.1f} s")
+    print(f"make release: {release_s:.1f} s; make grade JOBS=2 "
+          f"({len(list(course.glob('submitted/*/*')))} submissions): {grade_s:.1f} s")
+    log = (course / "grading.log").read_text() if (course / "grading.log").exists() else ""
     return {"course": course, "result": result, "grades": read_grades(course),
-            "listener": listener, "host_file": host_file, "sandboxed": sandboxed,
-            "grade_s": grade_s}
+            "rows": read_rows(course), "log": log, "listener": listener,
+            "host_file": host_file, "sandboxed": sandboxed, "grade_s": grade_s, "clone": clone}
 
 
 def score(graded, student, slug=EX):
@@ -196,16 +285,106 @@ def test_committed_exercises_equal_a_fresh_release(graded):
 
 # ---- grades ------------------------------------------------------------------------------
 
-def test_grade_command_succeeds_and_exports_every_submission(graded):
+def test_grade_grades_everything_gradable_and_fails_for_the_rest(graded):
+    """A failing exit status because some submissions could not be graded; every other one is
+    graded and every student x assignment is in grades.csv, with its status."""
     result = graded["result"]
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "4 ungradable" in out, out[-3000:]
+    rows = graded["rows"]
     submitted = {(p.parent.name, p.name) for p in graded["course"].glob("submitted/*/*")}
-    assert submitted <= set(graded["grades"]), "a submission is missing from grades.csv"
+    assert submitted <= set(rows), "a submission is missing from grades.csv"
+    students = {key[0] for key in rows}
+    assert set(rows) == {(s, a) for s in students for a in ASSIGNMENTS}
+    for (student, slug), row in rows.items():
+        if (student, slug) not in submitted:
+            assert (row["status"], row["score"]) == ("not submitted", ""), row
+        elif student in UNGRADABLE:
+            assert (row["status"], row["score"]) == ("ungradable", ""), row
+            assert f"UNGRADABLE {student}/{slug}: " in out
+        elif student == "spreader":
+            assert row["status"] == "timed out", row
+        else:
+            assert row["status"] == "graded", row
+            assert row["score"] != ""
+
+
+def test_grade_prints_a_short_summary_and_keeps_the_log(graded):
+    out = graded["result"].stdout
+    lines = out.splitlines()
+    assert len(lines) < 80, out
+    header = next(line for line in lines if line.startswith("student"))
+    assert all(slug.split("_")[0] in header for slug in ASSIGNMENTS)
+    ada = next(line for line in lines if line.startswith("ada "))
+    assert f"{auto_points(EX):g}/{auto_points(EX) + 2:g}*" in ada      # written answer to grade
+    blank = next(line for line in lines if line.startswith("blank "))
+    assert "not submitted" in blank and "0/" in blank
+    assert "timed out" in next(line for line in lines if line.startswith("spreader "))
+    assert "ungradable" in next(line for line in lines if line.startswith("garbage "))
+    assert "graded " in out and " notebooks in " in out                 # the progress count
+    # nbgrader's own log lines are in grading.log only
+    assert "Attribute 'checksum'" not in out
+    assert "[AutogradeApp" in graded["log"] and "[GenerateFeedbackApp" in graded["log"]
+
+
+def test_not_notebooks_are_reported_and_never_followed(graded):
+    """A symlink named like the notebook, a fifo, invalid JSON, a folder without the notebook:
+    ungradable, with the reason; generate_feedback and the export still ran for everyone."""
+    out = graded["result"].stdout
+    assert f"UNGRADABLE garbage/{EX}: {EX}.ipynb is not a valid notebook" in out
+    assert f"UNGRADABLE nblinker/{EX}: {EX}.ipynb is a symlink, not a file" in out
+    assert f"UNGRADABLE piper/{EX}: {EX}.ipynb is a fifo, not a file" in out
+    assert f"UNGRADABLE emptyfolder/{EX}: no {EX}.ipynb in the folder" in out
+    course = graded["course"]
+    for student in UNGRADABLE:
+        assert not (course / "autograded" / student).exists()
+        assert not (course / "feedback" / student).exists()
+    assert (course / "feedback" / "ada" / EX / f"{EX}.html").is_file()
+
+
+def test_links_and_extra_files_in_a_submission_are_ignored(graded):
+    """The notebook beside them is graded; the links, the file and the fifo are listed and
+    never reach autograded/ or feedback/ (nbgrader would copy every file of the folder,
+    following links: the gradebook and the solution would land in the student's feedback)."""
+    course = graded["course"]
+    assert score(graded, "linker") == auto_points(EX)
+    out = graded["result"].stdout
+    line = next(line for line in out.splitlines() if line.startswith("IGNORED in submitted/linker/"))
+    for entry in ("gradebook.db (a symlink to ../../../gradebook.db)",
+                  f"solution.ipynb (a symlink to ../../../solutions/{EX}/{EX}.ipynb)",
+                  "notes.txt (a file)", "pipe (a fifo)"):
+        assert entry in line, line
+    assert sorted(p.name for p in (course / "autograded" / "linker" / EX).iterdir()) == [f"{EX}.ipynb"]
+    assert sorted(p.name for p in (course / "feedback" / "linker" / EX).iterdir()) == [f"{EX}.html"]
+
+
+def test_only_graded_notebooks_and_feedback_pages_come_out(graded):
+    """Whatever a kernel leaves in its working folder (links to the gradebook and to the
+    solutions, files, fifos) stays in the sandbox."""
+    course = graded["course"]
+    for folder in course.glob("autograded/*/*"):
+        names = {p.name for p in folder.iterdir()}
+        assert names == {f"{folder.name}.ipynb"}, (folder, names)
+        assert not (folder / f"{folder.name}.ipynb").is_symlink()
+    for folder in course.glob("feedback/*/*"):
+        assert {p.name for p in folder.iterdir()} == {f"{folder.name}.html"}, folder
+    gradebook = (course / "gradebook.db").read_bytes()[:16]
+    for path in course.glob("feedback/**/*"):
+        if path.is_file():
+            assert not path.read_bytes().startswith(gradebook), path
 
 
 @pytest.mark.parametrize("slug", ASSIGNMENTS)
 def test_the_solution_gets_full_marks(graded, slug):
     assert score(graded, "ada", slug) == auto_points(slug) > 0
+
+
+def test_feedback_says_not_graded_yet_before_hand_grading(graded):
+    page = (graded["course"] / "feedback" / "ada" / EX / f"{EX}.html").read_text()
+    assert "Written response</a> (Score: not graded yet / 2.0)" in page
+    assert "2 points not graded yet" in page
+    assert "Written response</a> (Score: 0.0" not in page
+    assert graded["rows"][("ada", EX)]["points_to_grade_by_hand"] == "2.0"
 
 
 def test_the_blank_release_gets_zero(graded):
@@ -224,8 +403,7 @@ def test_hidden_tests_catch_a_hard_coded_answer(graded):
 
 
 def test_hidden_tests_catch_importing_the_answer(graded):
-    assert score(graded, "shortcut") == auto_points(EX) - 4.0
-    assert "must be defined in this notebook" in autograded_outputs(graded["course"], "shortcut", EX)
+    assert score(graded, "shortcut") <= auto_points(EX) - points_of(EX, "test_rnn_step")
 
 
 def test_an_infinite_loop_is_cut_by_the_timeout(graded):
@@ -234,17 +412,55 @@ def test_an_infinite_loop_is_cut_by_the_timeout(graded):
     assert "c.Execute.execute_retries = 0" in config
     assert score(graded, "looper") == auto_points(EX) - 2.0   # only the looping part lost
     # the configured timeout fired, and the kernel was interrupted (KeyboardInterrupt)
-    log = graded["result"].stdout + graded["result"].stderr
-    assert f"Timeout waiting for execute reply ({TIMEOUT}s)" in log
+    assert f"Timeout waiting for execute reply ({TIMEOUT}s)" in graded["log"]
     assert "KeyboardInterrupt" in autograded_outputs(graded["course"], "looper", EX)
-    # one timeout, no retry: the whole batch stays well below two timeouts per looping cell
-    assert graded["grade_s"] < 4 * TIMEOUT + 150
+    assert graded["rows"][("looper", EX)]["status"] == "graded"
+
+
+def test_a_loop_spread_over_many_cells_is_cut_by_the_notebook_limit(graded):
+    """Eight cells of 20 s each, every one within the per-cell timeout: the notebook's limit
+    stops it, the cells after the limit score 0, the submission is marked timed out."""
+    assert score(graded, "spreader") == auto_points(EX) - points_of(EX, "test_checked_forward")
+    row = graded["rows"][("spreader", EX)]
+    assert row["status"] == "timed out" and "time limit" in row["detail"]
+    outputs = autograded_outputs(graded["course"], "spreader", EX)
+    assert f"NotebookTimeLimit: the notebook ran past its time limit of {NOTEBOOK_TIMEOUT} s" in outputs
+    nb = nbformat.read(graded["course"] / "autograded" / "spreader" / EX / f"{EX}.ipynb", 4)
+    ran = [c for c in nb.cells if c.cell_type == "code" and "time.sleep(20)" in c.source
+           and not any(o.get("ename") == "NotebookTimeLimit" for o in c.outputs)]
+    assert 2 <= len(ran) < 8, "the limit should stop the notebook within its 8 slow cells"
 
 
 @pytest.mark.parametrize("student", ["killer", "sysexit", "quitter"])
 def test_a_crash_loses_only_its_own_points(graded, student):
     assert score(graded, student) == auto_points(EX) - 2.0
     assert score(graded, "ada") == auto_points(EX)
+
+
+def test_a_fork_bomb_is_contained(graded):
+    """The process limit stops it; the culprit loses the cell's points, grading goes on, and
+    no process of it survives the grader."""
+    require_sandbox()
+    assert score(graded, "forker") == auto_points(EX) - points_of(EX, "test_checked_forward")
+    outputs = autograded_outputs(graded["course"], "forker", EX)
+    refused = [line for line in outputs.splitlines() if line.startswith("fork refused after ")]
+    assert refused and int(refused[0].split()[3]) < 256, outputs
+    if os.geteuid() == 0:       # the sandbox's uids (2000000000 + worker) run nothing now
+        for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+            try:
+                uid = int(status.read_text().split("Uid:")[1].split()[0])
+            except (OSError, IndexError):
+                continue
+            assert not 2_000_000_000 <= uid < 2_000_001_000, f"a sandbox process survived: {status}"
+
+
+def test_a_memory_hog_is_refused_memory(graded):
+    require_sandbox()
+    assert score(graded, "hog") == auto_points(EX) - points_of(EX, "test_checked_forward")
+    outputs = autograded_outputs(graded["course"], "hog", EX)
+    assert "memory refused after" in outputs and "MemoryError" in outputs, outputs
+    refused = int(outputs.split("memory refused after ")[1].split()[0])
+    assert refused <= 3072, "the address-space limit is 3 GiB"
 
 
 def test_deleted_cells_are_restored_and_gain_nothing(graded):
@@ -261,7 +477,7 @@ def test_edited_test_cells_are_overwritten_and_gain_nothing(graded):
     sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in restored.cells}
     assert "no tests here" not in sources["test_rnn_step"]
     assert "test_checked_forward" in sources
-    log = graded["result"].stdout + graded["result"].stderr
+    log = graded["log"]
     assert "Attribute 'points' for cell test_rnn_forward has changed" in log, (
         "nbgrader should report the edited test cells")
 
@@ -291,8 +507,27 @@ def _mallory(graded):
 
 def test_sandbox_hides_solutions_and_gradebook(graded):
     report = _mallory(graded)
-    assert report.count("BLOCKED read") == 6, report
+    assert report.count("BLOCKED read") == 8, report
     assert "LEAKED read" not in report
+
+
+def test_sandbox_holds_no_course_clone_home_or_shadow(graded):
+    """An allow-list: nothing named like a course, a gradebook, an exchange, /etc/shadow or a
+    home's dotfiles anywhere in the kernel's file system (another clone of the course sits
+    on this machine's disk, and the project folder too)."""
+    report = _mallory(graded)
+    assert "FOUND" not in report, [line for line in report.splitlines() if "FOUND" in line]
+    assert f"BLOCKED read {graded['clone']}/solutions/{EX}/{EX}.ipynb: FileNotFoundError" in report
+    assert "BLOCKED read /etc/shadow: FileNotFoundError" in report
+    # of the project folder, only the environment and the readers' library are there
+    assert "PROJECT ['.venv', 'rnnlab']" in report, report
+
+
+def test_sandbox_runs_as_an_unprivileged_user_without_the_graders_environment(graded):
+    report = _mallory(graded)
+    uid = int(report.split("UID ")[1].split()[0])
+    assert uid != 0 and (os.geteuid() == 0 or uid == os.geteuid()), report
+    assert "SECRET absent" in report and SECRET not in report
 
 
 def test_sandbox_blocks_writes_outside_the_submission_folder(graded):
@@ -318,13 +553,16 @@ def test_the_attack_succeeds_without_the_sandbox(graded, tmp_path):
     """The control: the same notebook graded with GRADE_UNSANDBOXED=1 reads, writes and
     connects, so the four sandbox tests above would fail if the sandbox did nothing."""
     require_sandbox()
-    course = graded["course"]
+    course = tmp_path / "course"                      # a copy: the unsandboxed kernel scribbles
+    shutil.copytree(graded["course"], course, ignore=shutil.ignore_patterns(
+        "autograded", "feedback", "submitted", "grading.log", "grades.csv"))
     listener = Listener()
     decoy = tmp_path / "project"                      # stands in for the repository
     shutil.copytree(course / "solutions", decoy / "solutions")
     host_file = tmp_path / "host-file.txt"
-    submit(course, "eve", EX, {"rnn_step": _attack(course, decoy, host_file, listener.port)})
-    env = {**os.environ, "GRADE_UNSANDBOXED": "1"}
+    submit(course, "eve", EX, {"rnn_step": _attack(course, decoy, host_file, listener.port,
+                                                   graded["clone"])})
+    env = {**os.environ, "GRADE_UNSANDBOXED": "1", "GRADER_SECRET": SECRET}
     result = subprocess.run([str(ROOT / ".venv" / "bin" / "nbgrader"), "autograde", EX,
                              "--student", "eve", "--create"], cwd=course, env=env,
                             capture_output=True, text=True, check=False)
@@ -332,7 +570,11 @@ def test_the_attack_succeeds_without_the_sandbox(graded, tmp_path):
     report = autograded_outputs(course, "eve", EX)
     assert "LEAKED read" in report and host_file.exists() and listener.hits == 1, report
     assert "LEAKED memory" in report, report
-    (course / "pwned.txt").unlink(missing_ok=True)
+    assert f"SECRET {SECRET}" in report and "FOUND" in report, report
+    if os.geteuid() == 0:
+        assert "LEAKED read /etc/shadow" in report and "UID 0" in report, report
+    leftovers = {p.name for p in (course / "autograded" / "eve" / EX).iterdir()}
+    assert {"gradebook-link.db", "extra-output.txt"} <= leftovers, leftovers
 
 
 def test_validate_fails_when_a_solution_fails_its_tests(tmp_path):
@@ -365,3 +607,33 @@ def test_grade_refuses_without_the_sandbox_tool(graded, tmp_path):
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert "refuses" in out and "apt-get install -y bubblewrap" in out, out
+
+
+def _normalised(page: pathlib.Path) -> str:
+    """A feedback page without the numbers that differ from run to run (timings)."""
+    import re
+    return re.sub(r"\d+", "#", page.read_text())
+
+
+def test_parallel_grading_equals_serial_grading(graded, tmp_path):
+    """The batch ran with JOBS=2; the same submissions graded with JOBS=1 get the same
+    grades, statuses and feedback (numbers aside, as timings differ between runs)."""
+    require_sandbox()
+    subset = [("ada", EX), ("ada", "ex05_gated_cells"), ("partial", EX), ("hardcoded", EX),
+              ("killer", EX), ("deleter", EX), ("linker", EX)]
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course, ignore=shutil.ignore_patterns(
+        "autograded", "feedback", "submitted", "grading.log", "grades.csv"))
+    for student, slug in subset:
+        shutil.copytree(graded["course"] / "submitted" / student / slug,
+                        course / "submitted" / student / slug, symlinks=True,
+                        ignore=shutil.ignore_patterns("pipe"))     # (a fifo)
+    result = make("grade", course, "JOBS=1")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    serial = read_rows(course)
+    fields = ("status", "raw_score", "score", "max_score", "points_to_grade_by_hand", "detail")
+    for student, slug in subset:
+        parallel = graded["rows"][(student, slug)]
+        assert [serial[(student, slug)][f] for f in fields] == [parallel[f] for f in fields]
+        page = pathlib.Path("feedback") / student / slug / f"{slug}.html"
+        assert _normalised(course / page) == _normalised(graded["course"] / page), page

@@ -5,7 +5,9 @@ the answer cells the way a student would: the real solution, nothing, a plausibl
 a hard-coded answer, a loop, a crash, tampering with test cells, or an attack.
 """
 import csv
+import functools
 import html
+import os
 import pathlib
 import re
 import shutil
@@ -18,21 +20,44 @@ ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir(
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
-def make(target: str, course: pathlib.Path, **env) -> subprocess.CompletedProcess:
-    """Run a Makefile target of the repository on the course folder ``course``."""
-    import os
+@functools.cache
+def sandbox_problem() -> str | None:
+    """None when bwrap works here (after `make sandbox` installed it if it could)."""
+    make("sandbox", ROOT)
+    from coursetools.sandbox import sandbox_problem as problem
+    return problem()
+
+
+def require_sandbox():
+    """Skip (loudly; fail under CI=true) where no grading sandbox can run."""
+    import pytest
+    if sandbox_problem() is None:
+        return
+    message = f"GRADING SANDBOX UNAVAILABLE, sandbox tests skipped: {sandbox_problem()}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: a missing sandbox is a failure)")
+    pytest.skip(message)
+
+
+def make(target: str, course: pathlib.Path, *variables: str, **env) -> subprocess.CompletedProcess:
+    """Run a Makefile target of the repository on the course folder ``course``;
+    ``variables`` are more make variables (``"JOBS=2"``), ``env`` environment variables."""
     environment = {**os.environ, **{k: str(v) for k, v in env.items()}}
     # -o: the tests run inside the venv already; never reinstall it mid-test
     return subprocess.run(["make", "-s", "-o", ".venv/.installed", "-C", str(ROOT), target,
-                           f"COURSE={course}"],
+                           f"COURSE={course}", *variables],
                           capture_output=True, text=True, env=environment, check=False)
 
 
-def scratch_course(base: pathlib.Path) -> pathlib.Path:
-    """A course folder with the repository's config and solutions (no exercises yet)."""
+def scratch_course(base: pathlib.Path, settings: str = "") -> pathlib.Path:
+    """A course folder with the repository's config (plus ``settings``, lines of nbgrader
+    configuration) and solutions (no exercises yet)."""
     course = base / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    if settings:
+        with open(course / "nbgrader_config.py", "a") as config:
+            config.write("\n# set by the tests\n" + settings + "\n")
     shutil.copytree(ROOT / "solutions", course / "solutions",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return course
@@ -102,11 +127,16 @@ def submit(course: pathlib.Path, student: str, slug: str, answers: dict[str, str
     return path
 
 
-def read_grades(course: pathlib.Path) -> dict[tuple[str, str], float]:
-    """(student, assignment) -> score, from the exported grades.csv."""
+def read_rows(course: pathlib.Path) -> dict[tuple[str, str], dict]:
+    """(student, assignment) -> the row of the exported grades.csv."""
     with open(course / "grades.csv") as handle:
-        return {(row["student_id"], row["assignment"]): float(row["score"])
-                for row in csv.DictReader(handle)}
+        return {(row["student_id"], row["assignment"]): row for row in csv.DictReader(handle)}
+
+
+def read_grades(course: pathlib.Path) -> dict[tuple[str, str], float | None]:
+    """(student, assignment) -> score (None when not graded: see the row's status)."""
+    return {key: float(row["score"]) if row["score"] != "" else None
+            for key, row in read_rows(course).items()}
 
 
 def page_text(path: pathlib.Path) -> str:
@@ -123,6 +153,13 @@ def autograded_outputs(course: pathlib.Path, student: str, slug: str) -> str:
                          + output.get("evalue", "")
                          + str(output.get("data", {}).get("text/plain", "")))
     return "\n".join(texts)
+
+
+def points_of(slug: str, grade_id: str) -> float:
+    """Points of one test cell of the solution."""
+    nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    return float(next(_nbgrader(c)["points"] for c in nb.cells
+                      if _nbgrader(c).get("grade_id") == grade_id))
 
 
 def auto_points(slug: str) -> float:

@@ -1,0 +1,99 @@
+"""Seconds for `make grade` to grade a class, at JOBS=1 and JOBS=2 (or other values).
+
+A scratch course gets ``--students`` students who each submit all the assignments (the
+instructor's answers, so every notebook runs to the end, as most real submissions do); the
+same class is then graded from scratch once per JOBS value, with the command `make grade`
+runs (``python -m coursetools.grade --jobs N``): intake, sandboxed autograding, feedback,
+export. The grades of every run must be identical. Prints one table, with the load average
+of the machine before and after each run (a busy machine slows everything down: rerun it
+idle for numbers to quote).
+
+    .venv/bin/python benchmarks/grading_jobs.py                  # 5 students x 8 = 40
+    .venv/bin/python benchmarks/grading_jobs.py --students 10 --jobs 1 2 4
+"""
+import argparse
+import csv
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = pathlib.Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+from test_grading_helpers import solution_answers
+
+
+def prepare(base: pathlib.Path, students: int) -> tuple[pathlib.Path, int]:
+    """A released course with ``students`` x assignments submissions."""
+    course = base / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "*", "--force",
+                    "--log-level=WARN"], cwd=course, env=env, check=True, capture_output=True)
+    slugs = sorted(p.name for p in (course / "exercises").iterdir() if p.is_dir())
+    for slug in slugs:
+        answers = solution_answers(slug)
+        nb = nbformat.read(course / "exercises" / slug / f"{slug}.ipynb", as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.source = answers[grade_id]
+        for k in range(students):
+            path = course / "submitted" / f"student{k:03d}" / slug / f"{slug}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(nb, path)
+    return course, students * len(slugs)
+
+
+def grade(template: pathlib.Path, base: pathlib.Path, jobs: int) -> dict:
+    course = base / f"jobs{jobs}"
+    shutil.copytree(template, course, symlinks=True)
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "coursetools.grade", "--course", str(course),
+                             "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True,
+                            check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"JOBS={jobs} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    with open(course / "grades.csv") as handle:
+        grades = {(r["student_id"], r["assignment"]): (r["status"], r["score"])
+                  for r in csv.DictReader(handle)}
+    return {"jobs": jobs, "seconds": seconds, "load_before": load_before,
+            "load_after": os.getloadavg()[0], "grades": grades}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=5)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="grading-jobs-") as tmp:
+        template, count = prepare(pathlib.Path(tmp), args.students)
+        runs = [grade(template, pathlib.Path(tmp), jobs) for jobs in args.jobs]
+    for run in runs[1:]:
+        if run["grades"] != runs[0]["grades"]:
+            raise SystemExit(f"JOBS={run['jobs']} gave other grades than JOBS={runs[0]['jobs']}")
+    print(f"make grade of {count} submissions ({args.students} students x "
+          f"{count // args.students} assignments), {os.cpu_count()} CPU cores "
+          f"({platform.machine()}); grades identical in every run")
+    print("| JOBS | seconds | s per submission | speed-up | load before | load after |")
+    print("|------|---------|------------------|----------|-------------|------------|")
+    for run in runs:
+        print(f"| {run['jobs']:4} | {run['seconds']:7.0f} | {run['seconds'] / count:16.1f} | "
+              f"{runs[0]['seconds'] / run['seconds']:7.2f}x | {run['load_before']:11.1f} | "
+              f"{run['load_after']:10.1f} |")
+
+
+if __name__ == "__main__":
+    main()
