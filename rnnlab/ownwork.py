@@ -18,8 +18,11 @@ so a comment that says "unlike torch, written by hand" never costs a point.
 
 Forbidden by default: PyTorch, TensorFlow, Keras, JAX and rnnlab's answer modules (all of
 rnnlab except the data sources and helpers in :data:`ALLOWED`). An exercise that is meant to
-use PyTorch passes its own ``forbidden`` tuple. Like every test run inside the student's
-kernel, these checks stop shortcuts, not a determined attacker who monkeypatches them.
+use PyTorch passes its own ``forbidden`` tuple. Installed code (the environment, the standard
+library) is trusted and not read. An answer that calls another graded answer (``rnn_forward``
+calling ``rnn_step``) names it in ``apart``: each answer is judged by its own test, so one
+shortcut costs one test's points. Like every test run inside the student's kernel, these
+checks stop shortcuts, not a determined attacker who monkeypatches them.
 """
 import ast
 import builtins
