@@ -17,9 +17,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 QUESTION = re.compile(r"\*\*The question of this chapter:\*\*(?P<question>[^\n]+(?:\n[^\n]+)*)")
-TRAINING_NAME = re.compile(r"^\s*\(?[\w, ]*\b(?:train|training)(?:_\w+)?\b[\w, ]*\)?\s*=", re.M)
+TRAINING_NAME = re.compile(r"^\s*\(?[\w, ]*\b(?:train|training)(?:_\w+)?\b[\w, ]*\)?\s*=", re.MULTILINE)
 HELD_OUT_NAME = re.compile(r"^\s*\(?[\w, ]*\b(?:test|val|valid|validation|held_out|heldout|unseen)"
-                           r"(?:_\w+)?\b[\w, ]*\)?\s*=", re.M)
+                           r"(?:_\w+)?\b[\w, ]*\)?\s*=", re.MULTILINE)
 
 
 def cells(path: pathlib.Path) -> list[dict]:

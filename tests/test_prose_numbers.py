@@ -23,16 +23,16 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 # Whole regions that may contain numbers: removed before looking.
 REMOVE = [
-    re.compile(r"```.*?```", re.S),                      # fenced blocks (directives, code)
-    re.compile(r"\$\$.*?\$\$", re.S),                    # display math
-    re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S),  # amsmath environments
+    re.compile(r"```.*?```", re.DOTALL),                      # fenced blocks (directives, code)
+    re.compile(r"\$\$.*?\$\$", re.DOTALL),                    # display math
+    re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL),  # amsmath environments
     re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$"),           # inline math
     re.compile(r"\{[\w:-]+\}`[^`]*`"),                  # roles: {glue:text}`...`, {cite}`...`
     re.compile(r"`[^`\n]+`"),                           # inline code
     re.compile(r"\]\([^)\s]*\)"),                       # link targets (keep the link text)
     re.compile(r"<[^>\n]+>"),                           # HTML tags and their attributes
-    re.compile(r"^\s*:[\w-]+:.*$", re.M),               # directive options (:width: 80%)
-    re.compile(r"^\([\w-]+\)=\s*$", re.M),              # MyST targets
+    re.compile(r"^\s*:[\w-]+:.*$", re.MULTILINE),               # directive options (:width: 80%)
+    re.compile(r"^\([\w-]+\)=\s*$", re.MULTILINE),              # MyST targets
 ]
 # Numbers that are not measurements: chapter and section references, library versions,
 # years in citations ("Bengio et al. 1994").
