@@ -1,5 +1,5 @@
 # The course's commands. `make book` and `make test` are all a fresh clone needs:
-# each creates .venv from requirements.txt when it is missing or out of date.
+# each creates .venv from requirements.lock when it is missing or out of date.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -9,14 +9,24 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 # Keep TensorFlow's C++ logging off the pages and out of the test logs.
 export TF_CPP_MIN_LOG_LEVEL := 3
+# Python fixes string hashing when an interpreter starts: every kernel inherits this.
 export PYTHONHASHSEED := 0
+# torch's CPU build (the lock pins torch==X+cpu) comes from where pip is told to look
+# (PIP_FIND_LINKS, which uv is given too), else from PyTorch's own CPU index.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+ifdef PIP_FIND_LINKS
+export UV_FIND_LINKS ?= $(PIP_FIND_LINKS)
+endif
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 PORT ?= 8000
 
-.PHONY: help venv book test serve release validate grade sandbox bench clean browser site-zip pdf
+.PHONY: help venv lock book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf
 
 help:
 	@echo "make book      build the website into _build/html (executes every chapter)"
 	@echo "make test      run the whole test suite (builds the book first when needed)"
+	@echo "make test-fast unit and parity tests only, for the edit loop (under two minutes)"
+	@echo "make lock      compile requirements.lock from requirements.txt"
 	@echo "make serve     serve _build/html on http://localhost:$(PORT)"
 	@echo "make release   generate exercises/ from solutions/ (nbgrader)"
 	@echo "make validate  solutions pass their tests; blank releases fail them"
@@ -27,13 +37,22 @@ help:
 	@echo "make pdf       the whole book as one PDF, printed by Chromium (artifacts/rnn-course.pdf)"
 	@echo "make browser   install chromium + chromedriver for the browser test (root, apt)"
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The venv is the lock, exactly: pip installs uv (its version from the lock), uv installs
+# torch's CPU build, then makes the venv hold what requirements.lock lists and nothing else.
+$(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
+	@$(PYTHON) coursetools/lock.py check
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing requirements into $(VENV) (first time: several minutes)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@echo "installing requirements.lock into $(VENV) (first time: a minute or more)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^(pip|uv)==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(UV) --no-deps $$(grep '^torch==' requirements.lock) 2> /dev/null || \
+	  $(UV) --no-deps --index-url $(TORCH_CPU_INDEX) $$(grep '^torch==' requirements.lock)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
 	@touch $@
+
+# Compile requirements.lock from requirements.txt (needs the package index; Python 3.11).
+lock:
+	$(PYTHON) coursetools/lock.py compile 2>&1 | { grep -v "is ignored: it is neither" || true; }
 
 venv: $(VENV)/.installed
 
@@ -42,6 +61,11 @@ book: venv
 
 test: venv browser sandbox
 	$(BIN)/python -m pytest
+
+# The edit loop: unit and parity tests only (no notebook, book, browser or grading run).
+FAST := not slow and not notebooks and not site and not browser and not grading
+test-fast: venv
+	$(BIN)/python -m pytest tests -m "$(FAST)" -q
 
 serve: venv
 	@test -d _build/html || { echo "no _build/html yet: run 'make book' first"; exit 1; }

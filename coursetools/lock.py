@@ -70,6 +70,11 @@ def problems(requirements: pathlib.Path = REQUIREMENTS, lock: pathlib.Path = LOC
 def compile_lock(requirements: pathlib.Path = REQUIREMENTS, lock: pathlib.Path = LOCK,
                  python: str = sys.executable) -> int:
     """Resolve requirements.txt with pip and write the lock; returns the number of packages."""
+    version = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    if version != ["3", "11"]:
+        raise SystemExit(f"compile the lock with Python 3.11 (the course's), not {'.'.join(version)}:"
+                         " make lock PYTHON=python3.11")
     lines = requirements.read_text().splitlines()
     editable = [line for line in lines if line.strip().startswith("-e ")]
     with tempfile.TemporaryDirectory() as scratch:
