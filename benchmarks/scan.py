@@ -15,8 +15,8 @@ The five layers, all with D = H = ``--hidden``:
 * ``minGRU, Hillis-Steele scan``: the same layer with ``scan="hillis-steele"``
   (ceil(log2 T) rounds forward, the reverse scan backward);
 * ``minGRU, loop of steps``: the same layer, one ``step`` per time step (T steps deep);
-* ``nn.GRU`` and ``nn.LSTM``: PyTorch's fused recurrent layers (oneDNN on a CPU, cuDNN on
-  an NVIDIA GPU), which must still walk the T steps in order.
+* ``nn.GRU`` and ``nn.LSTM``: PyTorch's recurrent layers, which walk the T steps in order
+  in compiled code (on an NVIDIA GPU, inside cuDNN).
 
 The rows are written to ``benchmarks/results/scan.json`` (one entry per device kind,
 replacing an earlier one), with the date, command, device, threads, load average and library
@@ -86,6 +86,14 @@ def describe(device) -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
+def command(argv) -> str:
+    """The command line that made a run, without ``--out PATH`` (a machine's own path)."""
+    words = list(argv)
+    if "--out" in words:
+        del words[words.index("--out"):words.index("--out") + 2]
+    return " ".join(["benchmarks/scan.py", *words])
+
+
 def save(entry: dict, path: pathlib.Path = RESULTS_FILE) -> None:
     """Write ``entry`` into the results file, replacing an entry of the same device kind."""
     runs = json.loads(path.read_text())["runs"] if path.exists() else []
@@ -117,7 +125,7 @@ def main(argv=None) -> dict:
         print(f"{name:>28} | " + " | ".join(f"{row[T]:7.2f}" for T in args.lengths))
     entry = {"device": kind, "device_name": describe(device),
              "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-             "command": "benchmarks/scan.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "command": command(argv if argv is not None else sys.argv[1:]),
              "threads": torch.get_num_threads() if kind == "cpu" else None,
              "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
              "torch": torch.__version__, "python": platform.python_version(),

@@ -260,4 +260,4 @@ def test_benchmark_script_measures_every_layer(tmp_path):
                          "--device", "cpu", "--out", str(tmp_path / "scan.json")])
     assert len(entry["ms_per_step"]) == 5
     assert all(set(row) == {"4", "8"} for row in entry["ms_per_step"].values())
-    assert (tmp_path / "scan.json").exists()
+    assert (tmp_path / "scan.json").exists() and str(tmp_path) not in entry["command"]
