@@ -83,14 +83,24 @@ def _equations(ax, x, y_top, columns, line_height=0.5, spacing=0.2, column_width
             y -= line_height * (line.count("\n") + 1) + spacing
 
 
-def _inputs_bus(ax, h_from, end, x_at=1.2, y=0.8):
-    """h_{t-1} (coming from ``h_from``) and x_t (from below at ``x_at``) meet and run along a
-    bus at height ``y`` to ``end``: every gate that reads both branches off it."""
-    _line(ax, [h_from[0], h_from[0], end], [h_from[1], y, y])
+def _state_path(ax, old, new, times_at, plus_at, end, top):
+    """The state's path along the top, thick and blue: ``old``, a product, a sum, ``new``."""
+    _node(ax, (-0.55, top), old, STATE, width=0.95)
+    _line(ax, [-0.07, times_at - 0.24], [top, top], PATH, 3.0)
+    _op(ax, (times_at, top), r"$\odot$")
+    _line(ax, [times_at + 0.24, plus_at - 0.24], [top, top], PATH, 3.0)
+    _op(ax, (plus_at, top), "$+$")
+    arrow(ax, (plus_at + 0.24, top), (end - 0.45, top), PATH, width=3.0)
+    _node(ax, (end, top), new, STATE, width=0.8)
+
+
+def _inputs_bus(ax, x_at, end, y=0.8):
+    """x_t comes up from below at ``x_at`` and joins h_{t-1} on the bus at height ``y``,
+    which runs to ``end``: every box that reads both branches off it."""
     _node(ax, (x_at, -0.55), "$x_t$", INPUT, width=0.7)
     _line(ax, [x_at, x_at], [-0.3, y])
     ax.plot([x_at], [y], "ko", markersize=4, zorder=2)
-    ax.text(end + 0.12, y, "$x_t,\\ h_{t-1}$", ha="left", va="center", fontsize=9)
+    ax.text(end + 0.1, y, "$x_t,\\ h_{t-1}$", ha="left", va="center", fontsize=9)
 
 
 def draw_lstm_cell(ax=None):
@@ -100,19 +110,10 @@ def draw_lstm_cell(ax=None):
     h_t = o_t * tanh(c_t) leaves on the right. Returns the axes."""
     ax = canvas(ax, figsize=(7.2, 6.0))
     top = 5.6
-    _node(ax, (-0.55, top), "$c_{t-1}$", STATE, width=0.8)
-    _node(ax, (-0.55, 0.8), "$h_{t-1}$", STATE, width=0.8)
-    _line(ax, [-0.15, 2.36], [top, top], PATH, 3.0)
-    _op(ax, (2.6, top), r"$\odot$")
-    _line(ax, [2.84, 4.96], [top, top], PATH, 3.0)
-    _op(ax, (5.2, top), "$+$")
-    arrow(ax, (5.44, top), (9.75, top), PATH, width=3.0)
-    _node(ax, (10.2, top), "$c_t$", STATE, width=0.8)
-    _line(ax, [-0.15, 7.2], [0.8, 0.8])
-    _node(ax, (1.2, -0.55), "$x_t$", INPUT, width=0.7)
-    _line(ax, [1.2, 1.2], [-0.3, 0.8])
-    ax.plot([1.2], [0.8], "ko", markersize=4, zorder=2)
-    ax.text(7.3, 0.8, "$x_t,\\ h_{t-1}$", ha="left", va="center", fontsize=9)
+    _state_path(ax, "$c_{t-1}$", "$c_t$", times_at=2.6, plus_at=5.2, end=10.2, top=top)
+    _node(ax, (-0.55, 0.8), "$h_{t-1}$", STATE, width=0.95)
+    _line(ax, [-0.07, 7.2], [0.8, 0.8])
+    _inputs_bus(ax, 1.2, 7.2)
     gates = {"f": (2.6, r"$\sigma$", GATE), "i": (4.0, r"$\sigma$", GATE),
              "c": (5.2, r"$\tanh$", CANDIDATE), "o": (6.6, r"$\sigma$", GATE)}
     for x, text, colour in gates.values():
@@ -141,7 +142,7 @@ def draw_lstm_cell(ax=None):
             r"$\partial c_t / \partial c_{t-1} = \mathrm{diag}(f_t)$", ha="center",
             va="center", fontsize=9, color=PATH)
     _equations(ax, -0.9, -1.2, [LSTM_EQUATIONS[:3], LSTM_EQUATIONS[3:]])
-    ax.set_xlim(-1.1, 10.8)
+    ax.set_xlim(-1.15, 10.8)
     ax.set_ylim(-3.2, top + 0.85)
     return ax
 
@@ -153,19 +154,10 @@ def draw_gru_cell(ax=None):
     before the tanh that gives h~_t. Returns the axes."""
     ax = canvas(ax, figsize=(7.2, 5.4))
     top = 5.6
-    _node(ax, (-0.55, top), "$h_{t-1}$", STATE, width=0.8)
-    _line(ax, [-0.15, 7.36], [top, top], PATH, 3.0)
-    _op(ax, (7.6, top), r"$\odot$")
-    _line(ax, [7.84, 9.56], [top, top], PATH, 3.0)
-    _op(ax, (9.8, top), "$+$")
-    arrow(ax, (10.04, top), (10.75, top), PATH, width=3.0)
-    _node(ax, (11.2, top), "$h_t$", STATE, width=0.8)
+    _state_path(ax, "$h_{t-1}$", "$h_t$", times_at=7.6, plus_at=9.8, end=11.2, top=top)
     _line(ax, [0.5, 0.5, 8.3], [top, 0.8, 0.8])                  # h_{t-1} down to the bus
     ax.plot([0.5], [top], "o", color=PATH, markersize=5, zorder=2)
-    _node(ax, (1.3, -0.55), "$x_t$", INPUT, width=0.7)
-    _line(ax, [1.3, 1.3], [-0.3, 0.8])
-    ax.plot([1.3], [0.8], "ko", markersize=4, zorder=2)
-    ax.text(8.4, 0.8, "$x_t,\\ h_{t-1}$", ha="left", va="center", fontsize=9)
+    _inputs_bus(ax, 1.3, 8.3)
     for x, text, colour, width in ((2.4, r"$\sigma$", GATE, 0.8), (4.0, r"$\sigma$", GATE, 0.8),
                                    (5.9, r"$W_{hn} h_{t-1} + b_{hn}$", WEIGHTED, 2.1),
                                    (8.3, r"$W_{xn} x_t + b_{xn}$", WEIGHTED, 1.8)):
@@ -195,7 +187,7 @@ def draw_gru_cell(ax=None):
     ax.text(5.6, top + 0.5, r"state path: with $z_t = 1$, $h_t = h_{t-1}$ is copied",
             ha="center", va="center", fontsize=9, color=PATH)
     _equations(ax, -0.9, -1.2, [GRU_EQUATIONS[:2], GRU_EQUATIONS[2:]])
-    ax.set_xlim(-1.1, 11.8)
+    ax.set_xlim(-1.15, 11.8)
     ax.set_ylim(-2.7, top + 0.85)
     return ax
 
