@@ -28,6 +28,7 @@ EXPLICIT = "#0072B2"    # blue, solid: an explicit (immediate) part d+h_k/dW_hh
 THROUGH = "#CC79A7"     # purple, dash-dot: on through the later states, one J_t per arrow
 GRADIENT = "#D55E00"    # vermillion, dashed: the backward pass (as in figures.gradients)
 MUTED = "#777777"
+GAP = 2.5               # the distance between two states in the BPTT diagrams
 
 
 def _white(ax):
@@ -55,19 +56,26 @@ def _legend(ax, entries, **kwargs):
     ax.legend(handles=handles, frameon=False, fontsize=9, **kwargs)
 
 
+def _chain(ax, steps: int, extra_width: float, height: float):
+    """The start of the two BPTT diagrams: a white canvas (made when ``ax`` is None) with
+    h_0 at the origin; the states h_1 .. h_steps follow every ``GAP`` units."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(GAP * steps + extra_width, height))
+    _white(ax)
+    _node(ax, (0, 0), "$h_0$", INITIAL, width=0.7)
+    return ax
+
+
 def draw_bptt_paths(ax=None, steps: int = 3):
     """The unrolled graph of a many-to-one loss, as the article's example: W_hh is used once
     per step; the blue arrow into h_k is the explicit part of that use, d+h_k/dW_hh (h_{k-1}
     held fixed); the purple arrows carry it on through the later states, one Jacobian J_t
     each, to h_T and the loss. Following use k to the loss multiplies
     dL/dh_T J_T ... J_{k+1} d+h_k/dW_hh: the k-th term of the sum. Returns the axes."""
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(2.5 * steps + 3.0, 4.4))
-    _white(ax)
-    gap = 2.5
-    _node(ax, (0, 0), "$h_0$", INITIAL, width=0.7)
+    ax = _chain(ax, steps, 3.0, 4.4)
+    gap = GAP
     for k in range(1, steps + 1):
         x = gap * k
         _node(ax, (x, 0), f"$h_{k}$", STATE, width=0.7)
@@ -102,13 +110,8 @@ def draw_bptt_recursion(ax=None, steps: int = 3):
     next state (J_{t+1}^T delta_{t+1}, the vermillion arcs, right to left; delta_{T+1} = 0).
     Each step then adds delta_t times its explicit part to dL/dW_hh (blue, into the box
     underneath). Returns the axes."""
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(2.5 * steps + 2.4, 4.6))
-    _white(ax)
-    gap = 2.5
-    _node(ax, (0, 0), "$h_0$", INITIAL, width=0.7)
+    ax = _chain(ax, steps, 2.4, 4.6)
+    gap = GAP
     for t in range(1, steps + 1):
         x = gap * t
         _node(ax, (x, 0), f"$h_{t}$", STATE, width=0.7)
