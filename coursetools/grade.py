@@ -281,9 +281,14 @@ def autograde(course, todo, jobs, staging, log_path, problems):
         if progress is None:
             progress = Progress(total, progress_files)
         progress.files = progress_files
-        while any(process.poll() is None for process, *_ in workers):
-            progress.show()
-            time.sleep(1)
+        try:
+            while any(process.poll() is None for process, *_ in workers):
+                progress.show()
+                time.sleep(1)
+        finally:                       # interrupted (Ctrl-C): no worker outlives make grade
+            for process, *_ in workers:
+                if process.poll() is None:
+                    process.terminate()
         pending = []
         with open(log_path, "a") as log:
             for k, (process, worker_log, shard, folder, progress_file) in enumerate(workers):

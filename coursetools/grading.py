@@ -18,6 +18,7 @@ import os
 import pathlib
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -116,6 +117,36 @@ class SandboxedKernelManager(AsyncKernelManager):
         finally:
             os.close(writer)
         threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
+        threading.Thread(target=self._guard_sockets, args=(self.provisioner.process,),
+                         daemon=True).start()
+
+    def _guard_sockets(self, process):
+        """The socket folder is the one folder of the host the kernel can write to. As root,
+        it is handed back to root once the kernel has made its sockets (before any cell
+        runs); in any case a kernel that stores more than sockets there is killed."""
+        sealed = not privileged()
+        while process.poll() is None:
+            try:
+                entries = list(os.scandir(self._socket_dir))
+            except OSError:
+                return
+            try:
+                modes = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
+            except OSError:           # an entry vanished while we looked: look again
+                continue
+            sockets = sum(stat.S_ISSOCK(info.st_mode) for _, info in modes)
+            stored = sum(info.st_size for name, info in modes
+                         if stat.S_ISREG(info.st_mode) and name != "kernel.json")
+            if stored > 2**20 or len(entries) > 32:
+                self.log.warning("the kernel wrote %d bytes in %d entries into its socket "
+                                 "folder: killed", stored, len(entries))
+                process.kill()
+                return
+            if not sealed and sockets >= 5:
+                os.chown(self._socket_dir, 0, 0)
+                os.chmod(self._socket_dir, 0o755)
+                sealed = True
+            time.sleep(0.2)
 
     def _drain(self, reader: int):
         with os.fdopen(reader, "rb") as stream:
@@ -144,6 +175,10 @@ class SandboxedExecute(Execute):
     notebook_timeout = Integer(300, help="wall-clock seconds for a whole notebook, kernel start "
                                "included; the cell running at the limit is interrupted and the "
                                "cells after it are not run (they score 0)").tag(config=True)
+    output_limit_mb = Integer(16, help="what a notebook may print and display in all; beyond it "
+                              "prints and displays are dropped (errors are kept, cut short), so "
+                              "a flood of output cannot exhaust the grader's memory"
+                              ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         use_sandbox = kwargs.pop("sandbox", None)
@@ -167,6 +202,23 @@ class SandboxedExecute(Execute):
             return timeout
         left = max(1, math.ceil(self._deadline - time.monotonic()))
         return left if timeout is None or timeout <= 0 else min(timeout, left)
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        if msg.get("msg_type") == "error":
+            content["evalue"] = str(content.get("evalue", ""))[:10_000]
+            content["traceback"] = [str(line)[:10_000] for line in content.get("traceback", [])[:200]]
+            return super().output(outs, msg, display_id, cell_index)
+        values = [content.get("text", "")] + list((content.get("data") or {}).values())
+        self._output_bytes += sum(len(str(value)) for value in values)
+        if self._output_bytes > self.output_limit_mb * 2**20:
+            if not self._output_cut:
+                self._output_cut = True
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=(
+                    f"[output cut: this notebook printed more than {self.output_limit_mb} MiB; "
+                    "what it prints or displays from here on is dropped]\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -194,6 +246,7 @@ class SandboxedExecute(Execute):
         drop the whole submission, or count a test cell that never ran as passed."""
         self._cell_index = 0
         self._timed_out = False
+        self._output_bytes, self._output_cut = 0, False
         started = time.monotonic()
         self._deadline = started + self.notebook_timeout if self.notebook_timeout > 0 else None
         status = "graded"

@@ -47,6 +47,16 @@ print("\\n".join(report))
 '''
 
 
+# graded by a non-root instructor, the kernel's socket folder is the one host folder it may
+# write to: more than 1 MiB there and the kernel is killed
+SOCKET_FILLER = """import os, sys, time
+folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+with open(os.path.join(folder, "filler.bin"), "wb") as handle:
+    handle.write(b"x" * 2**21)
+time.sleep(10)
+"""
+
+
 def fail_or_skip(message: str):
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: this test must run)")
@@ -165,6 +175,7 @@ def exchange_run():
                 probe = PROBE.format(course=course, exchange=exchange, course_id=COURSE_ID,
                                      other_home=bob.pw_dir, ex=EX)
                 nb.cells.append(nbformat.v4.new_code_cell(probe))
+                nb.cells.append(nbformat.v4.new_code_cell(SOCKET_FILLER))
             run_as(user, f"cat > {path}", config_dir, stdin=nbformat.writes(nb))
         for user in (alice, bob):
             run_as(user, f"nbgrader submit {EX} --course {COURSE_ID}", config_dir,
@@ -227,5 +238,13 @@ def test_a_graded_notebook_cannot_read_the_course_or_the_exchange(exchange_run):
     exchange and bob's home from inside the kernel."""
     course = exchange_run["course"]
     nb = nbformat.read(course / "autograded" / exchange_run["alice"].pw_name / EX / f"{EX}.ipynb", 4)
-    report = "".join(output.get("text", "") for output in nb.cells[-1].outputs)
+    report = "".join(output.get("text", "") for output in nb.cells[-2].outputs)
     assert report.count("BLOCKED") == 8 and "LEAKED" not in report, json.dumps(report)
+
+
+def test_a_kernel_filling_its_socket_folder_is_killed(exchange_run):
+    course = exchange_run["course"]
+    with open(course / "grades.csv") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert "the kernel died" in rows[exchange_run["alice"].pw_name]["detail"]
+    assert rows[exchange_run["bob"].pw_name]["detail"] == ""
