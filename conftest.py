@@ -1,11 +1,19 @@
 """Test-suite wiring shared by every test folder.
 
-Chapters are executed once per test run, not twice. nbval runs each chapter notebook
-(``--nbval-lax``: a cell must not raise; outputs are not compared, they are stored clean).
-When every cell of a chapter passed, the executed notebook is written into the book's
-execution cache (``_build/.jupyter_cache``, keyed by the hash of its code), so the book build
-that follows reuses those outputs instead of executing the chapter again.
+Each chapter is executed once per run of `make book` and `make test`, whichever comes first.
+They meet in the book's execution cache (jupyter-cache, ``_build/.jupyter_cache/<key>``, where
+the key hashes rnnlab and the lock: ``_ext/execution_key.py``):
+
+- a chapter whose current code has an execution there (`make book` ran it, or an earlier test
+  run did) is not executed again: one test item checks that executed notebook (no cell raised,
+  as nbval would check) and reports how long its execution took;
+- any other chapter is executed by nbval (``--nbval-lax``: a cell must not raise; outputs are
+  not compared, they are stored clean), and when every cell passed, the executed notebook is
+  written into the cache, so the book build that follows reuses it.
+
+The site tests then build the book (``built_site``), which finds every chapter in the cache.
 """
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -16,17 +24,104 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
-JUPYTER_CACHE = BUILD / ".jupyter_cache"
+CHAPTERS = ROOT / "chapters"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+
+def _load_execution_key():
+    spec = importlib.util.spec_from_file_location("execution_key", ROOT / "_ext" / "execution_key.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+execution_key = _load_execution_key()
+
 _failed_files: set[str] = set()
-_notebook_seconds: dict[str, list[float]] = {}  # path -> [start, end] of its cells
+_notebook_seconds: dict[str, tuple[float, str]] = {}   # path -> (seconds, how it ran)
+_started: dict[str, float] = {}
 
 
 def _is_nbval_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
 
+
+def _is_chapter(path: pathlib.Path) -> bool:
+    return path.suffix == ".ipynb" and path.parent == CHAPTERS
+
+
+# ---- chapters the book (or an earlier run) already executed: check, don't run ---------------
+
+def cached_execution(path: pathlib.Path):
+    """(cache, record) of the chapter's execution under the current key, or None."""
+    folder = execution_key.cache_path(BUILD, ROOT, prune=False)
+    if not folder.is_dir():
+        return None
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(folder))
+    try:
+        return cache, cache.match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return None
+
+
+class ExecutedChapterError(Exception):
+    pass
+
+
+class ExecutedChapterItem(pytest.Item):
+    """The cached execution of one chapter: every code cell ran without raising."""
+
+    def runtest(self):
+        import nbformat
+
+        cache, record = cached_execution(self.path)
+        _, notebook = cache.merge_match_into_notebook(nbformat.read(self.path, as_version=4))
+        seconds = record.data.get("execution_seconds")
+        _notebook_seconds[str(self.path)] = (seconds or 0.0, "cached")
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    _notebook_seconds[str(self.path)] = (seconds or 0.0, "FAILED")
+                    raise ExecutedChapterError(
+                        f"cell {index} raised {output.ename}: {output.evalue}\n"
+                        f"{cell.source[:400]}")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ExecutedChapterError):
+            return f"{self.path.name}, as executed by the book:\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::executed (from the book's cache)"
+
+
+class ExecutedChapter(pytest.File):
+    def collect(self):
+        yield ExecutedChapterItem.from_parent(self, name="executed")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collect_file(file_path, parent):
+    """A chapter with an up-to-date execution in the cache is checked, not run by nbval."""
+    outcome = yield
+    if _is_chapter(file_path) and cached_execution(file_path) is not None:
+        outcome.force_result([ExecutedChapter.from_parent(parent, path=file_path)])
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if _is_nbval_cell(item) or isinstance(item, ExecutedChapterItem):
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.slow)
+
+
+# ---- chapters nbval executes in this run: time them, store them in the cache ----------------
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -43,48 +138,51 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_runtest_setup(item):
     if _is_nbval_cell(item):
-        _notebook_seconds.setdefault(str(item.parent.path), [time.perf_counter(), 0.0])
+        _started.setdefault(str(item.parent.path), time.perf_counter())
 
 
 def pytest_runtest_teardown(item, nextitem):
     """After the last cell of a chapter: cache the executed notebook if all cells passed."""
     if not _is_nbval_cell(item):
         return
-    _notebook_seconds[str(item.parent.path)][1] = time.perf_counter()
+    path = str(item.parent.path)
     if nextitem is not None and nextitem.parent is item.parent:
         return
-    path = str(item.parent.path)
-    if path in _failed_files:
-        return
-    _cache_executed_notebook(item.parent.nb, path)
+    seconds = time.perf_counter() - _started[path]
+    failed = path in _failed_files
+    _notebook_seconds[path] = (seconds, "FAILED" if failed else "nbval")
+    if not failed and _is_chapter(item.parent.path):
+        _cache_executed_notebook(item.parent.nb, path, seconds)
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Print each notebook's wall time (kernel start included), to compare with its budget."""
-    if not _notebook_seconds:
-        return
-    terminalreporter.section("notebook wall times (budget: 60 s, 90 s for chapters 9 and 11)")
-    for path, (start, end) in sorted(_notebook_seconds.items()):
-        status = "FAILED" if path in _failed_files else "ok"
-        name = pathlib.Path(path).relative_to(ROOT)
-        terminalreporter.write_line(f"{end - start:7.1f} s  {status:6}  {name}")
-
-
-def _cache_executed_notebook(notebook, path: str) -> None:
+def _cache_executed_notebook(notebook, path: str, seconds: float) -> None:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    cache = get_cache(str(JUPYTER_CACHE))
-    cache.cache_notebook_bundle(CacheBundleIn(notebook, path, data={"executed_by": "nbval"}),
-                                check_validity=False, overwrite=True)
+    cache = get_cache(str(execution_key.cache_path(BUILD, ROOT)))
+    cache.cache_notebook_bundle(
+        CacheBundleIn(notebook, path, data={"executed_by": "nbval", "execution_seconds": seconds}),
+        check_validity=False, overwrite=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Each chapter's execution time (kernel start included), to compare with its budget:
+    'nbval' ran it in this run, 'cached' means its execution by the book (or an earlier run)
+    was checked instead."""
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook execution times (budget: 60 s, 90 s for chapters 9 and 11)")
+    for path, (seconds, how) in sorted(_notebook_seconds.items()):
+        name = pathlib.Path(path).relative_to(ROOT)
+        terminalreporter.write_line(f"{seconds:7.1f} s  {how:6}  {name}")
 
 
 @pytest.fixture(scope="session")
 def built_site() -> pathlib.Path:
     """Build the book (warnings are errors) and return ``_build/html``.
 
-    Chapters already executed by nbval in this run come from the cache; in a run without
-    the notebooks, the build executes whatever the cache lacks.
+    Chapters already executed (by the book, or by nbval in this run) come from the cache; in a
+    run without the notebooks, the build executes whatever the cache lacks.
     """
     command = [str(pathlib.Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
                "-W", "-n", "--keep-going", "--builder", "html"]

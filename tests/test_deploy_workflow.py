@@ -1,5 +1,8 @@
-"""The GitHub Pages workflow builds the book with the README's command and publishes what that
-command builds; the launch buttons and repository links come from `repository.url` alone."""
+"""The GitHub workflows, loaded as YAML and checked by value: the test workflow runs `.ci/run`
+(the README's two commands) on every push and pull request; the Pages workflow runs only after
+it passed on main, builds the book with the README's command and publishes what that command
+builds; both key the executed chapters by everything they run, with no fallback to an older
+cache; the launch buttons and repository links come from `repository.url` alone."""
 import copy
 import pathlib
 import re
@@ -10,6 +13,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
+TEST_WORKFLOW = ROOT / ".github" / "workflows" / "test.yml"
 
 
 def _load(path: pathlib.Path) -> dict:
@@ -36,14 +40,23 @@ def run_lines(job: dict) -> list[str]:
 def problems(workflow: dict, command: str) -> list[str]:
     """What keeps ``workflow`` from building with ``command`` and publishing to Pages."""
     found = []
-    triggers = workflow.get("on", workflow.get(True)) or {}  # YAML 1.1 reads `on:` as True
-    if "main" not in (triggers.get("push") or {}).get("branches", []):
-        found.append("not run on a push to main")
+    triggers = _triggers(workflow)
+    after = triggers.get("workflow_run") or {}
+    if set(triggers) != {"workflow_run"} or after.get("workflows") != ["test"] or \
+            after.get("types") != ["completed"] or after.get("branches") != ["main"]:
+        found.append(f"not run only after the test workflow on main (triggers: {triggers})")
     permissions = workflow.get("permissions", {})
     if permissions.get("pages") != "write" or permissions.get("id-token") != "write":
         found.append("lacks pages: write and id-token: write")
     jobs = workflow.get("jobs", {})
     build = jobs.get("build", {})
+    condition = build.get("if", "")
+    if "github.event.workflow_run.conclusion == 'success'" not in condition:
+        found.append("the build job does not require the test workflow to have passed")
+    checkout = [s for s in build.get("steps", []) if s.get("uses", "").startswith("actions/checkout")]
+    if not checkout or checkout[0].get("with", {}).get("ref") != \
+            "${{ github.event.workflow_run.head_sha }}":
+        found.append("the build job does not check out the commit the tests passed on")
     lines = run_lines(build)
     if command not in lines:
         found.append(f"the build job never runs `{command}` (runs {lines})")
@@ -59,6 +72,10 @@ def problems(workflow: dict, command: str) -> list[str]:
     return found
 
 
+def _triggers(workflow: dict) -> dict:
+    return workflow.get("on", workflow.get(True)) or {}  # YAML 1.1 reads `on:` as True
+
+
 def test_the_workflow_builds_with_the_readme_command_and_deploys():
     assert problems(_load(WORKFLOW), readme_build_command()) == []
 
@@ -70,6 +87,12 @@ def test_the_checks_catch_a_workflow_that_builds_another_way():
         if step.get("run", "").strip() == "make book":
             step["run"] = "jupyter-book build ."
     assert any("never runs `make book`" in p for p in problems(other, "make book"))
+    untested = copy.deepcopy(workflow)
+    untested[True if True in untested else "on"] = {"push": {"branches": ["main"]}}
+    del untested["jobs"]["build"]["if"]
+    found = problems(untested, "make book")
+    assert any("after the test workflow" in p for p in found)
+    assert any("to have passed" in p for p in found)
     unpublished = copy.deepcopy(workflow)
     unpublished["jobs"]["build"]["steps"] = [
         s for s in unpublished["jobs"]["build"]["steps"] if "upload-pages" not in s.get("uses", "")]
@@ -114,3 +137,46 @@ def test_launch_buttons_come_from_repository_url(built_site):
             assert url.startswith(f"https://github.com/{owner_repo}"), url
         notebook = f"chapters/{page.stem}.ipynb"
         assert any(url.endswith(notebook) for url in binder + colab), f"{page.name}: {links}"
+
+
+def test_the_test_workflow_runs_ci_on_every_push_and_pull_request():
+    workflow = _load(TEST_WORKFLOW)
+    triggers = _triggers(workflow)
+    assert "push" in triggers and "pull_request" in triggers
+    assert not (triggers["push"] or {}).get("branches"), "every branch, not only some"
+    assert workflow["name"] == "test"                     # the name deploy.yml waits for
+    (job,) = workflow["jobs"].values()
+    assert job["runs-on"].startswith("ubuntu-")
+    assert job["container"]["image"].startswith("python:3.11-")
+    assert job["env"]["CI"] == "true"
+    assert run_lines(job).count("bash .ci/run") == 1
+    assert not [line for line in run_lines(job) if line.startswith(("make ", "pytest"))], (
+        "the workflow runs what .ci/run runs, nothing else")
+
+
+def test_ci_runs_the_readme_commands_in_the_readme_order():
+    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", (ROOT / "README.md").read_text(),
+                        re.DOTALL)
+    readme = [c for c in (line.split("#")[0].strip() for line in blocks[0].splitlines()) if c]
+    assert readme == ["make book", "make test"]
+    stages = re.findall(r"^stage \w+ (make [\w-]+)$", (ROOT / ".ci" / "run").read_text(),
+                        re.MULTILINE)
+    assert [s for s in stages if s in readme] == readme, stages
+
+
+@pytest.mark.parametrize("path", [WORKFLOW, TEST_WORKFLOW], ids=lambda p: p.name)
+def test_the_execution_cache_is_keyed_by_what_chapters_run(path):
+    """No restore-keys: a chapter executed against older rnnlab or libraries is never restored."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execution_key", ROOT / "_ext" / "execution_key.py")
+    execution_key = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(execution_key)
+    steps = [step for job in _load(path)["jobs"].values() for step in job.get("steps", [])]
+    caches = [step for step in steps if step.get("uses", "").startswith("actions/cache")
+              and step["with"]["path"] == "_build/.jupyter_cache"]
+    assert len(caches) == 1
+    key = caches[0]["with"]["key"]
+    for pattern in ("chapters/*.ipynb", *execution_key.INPUTS):
+        assert f"'{pattern}'" in key, f"the cache key does not hash {pattern}"
+    assert "restore-keys" not in caches[0]["with"]
