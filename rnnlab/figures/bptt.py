@@ -191,10 +191,10 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
                                    facecolor="#56B4E9" if c % 2 == 0 else "#E69F00",
                                    alpha=0.15, edgecolor="none"))
             ax.text((start + end) / 2, 1.3, f"chunk {c + 1}: steps {start}–{end}",
-                    ha="center", va="center", fontsize=8)
+                    ha="center", va="center", fontsize=10)
             if start > 1:
                 ax.plot([start - 0.5] * 2, [-0.75, 1.05], color=GRADIENT, linewidth=2.2)
-                ax.text(start - 0.5, -0.95, "detach", ha="center", va="center", fontsize=7,
+                ax.text(start - 0.5, -0.95, "detach", ha="center", va="center", fontsize=9,
                         color=GRADIENT)
     if variant == "chunks":   # the gradient crosses from h_t to h_{t-1} inside a chunk only
         back = {t for t in range(2, steps + 1) if (t - 1) % K != 0}
@@ -202,7 +202,7 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
         back = {t for s in highlight for t in truncation_reach(s, K, variant)[1:]}
     for t in range(1, steps + 1):
         _node(ax, (t, 0), f"${state_label}_{{{t}}}$", STATE, width=0.62, height=0.42)
-        ax.text(t, 0.8, f"${loss_label}_{{{t}}}$", ha="center", va="center", fontsize=9)
+        ax.text(t, 0.8, f"${loss_label}_{{{t}}}$", ha="center", va="center", fontsize=11)
         _arrow(ax, (t, 0.66), (t, 0.26), GRADIENT, "--", width=0.9)
         if t > 1:
             _arrow(ax, (t - 0.66, 0.05), (t - 0.34, 0.05), "black", width=1.1)
@@ -216,7 +216,7 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
         states = (f"${state_label}_{{{t}}}$ only" if len(reach) == 1 else
                   f"${state_label}_{{{reach.start}}}$…${state_label}_{{{t}}}$")
         ax.text(reach.start - 0.5, y, f"${loss_label}_{{{t}}}$ reaches {states}", ha="right",
-                va="center", fontsize=8)
+                va="center", fontsize=10)
     if legend:
         carried = " (carried across borders)" if variant == "chunks" else ""
         _legend(ax, [("black", "-", f"state, forward{carried}"),
