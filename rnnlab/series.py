@@ -5,8 +5,9 @@
 a yearly season of 52 weeks on a rising trend; its 59 missing weeks are filled by linear
 interpolation in time).
 
-A forecaster sees a window of the ``length`` most recent values x_{t-L+1..t} and predicts
-x_{t+1} (one step) or x_{t+1..t+H} (several steps). ``split_windows`` cuts a series at one
+A forecaster sees a window of the T = ``length`` most recent values x_{t-T+1..t} and
+predicts x_{t+1} (one step) or x_{t+1..t+Delta} (several steps, Delta = ``horizon``; the
+book's notation). ``split_windows`` cuts a series at one
 time index: every training window, inputs and targets, lies before it; every test target
 lies at or after it. Test inputs may reach back before the cut, as they would in real use
 (the past is known when one forecasts), but no test target is ever seen in training.
@@ -109,14 +110,17 @@ def seasonal_naive(X: np.ndarray, period: int, horizon: int = 1) -> np.ndarray:
 
 
 def fit_autoregression(X: np.ndarray, y: np.ndarray, ridge: float = 1e-6) -> np.ndarray:
-    """Least-squares linear autoregression y = w . x + b on windows: returns (w, b) stacked
-    as one vector of length L + 1 (a tiny ridge keeps the normal equations well posed)."""
+    """Least-squares linear autoregression y = w . x + c on windows X (N, T): returns (w, c)
+    stacked as one vector of length T + 1 (a tiny ridge keeps the normal equations well
+    posed). On raw windows this is the AR on levels of chapter 11a; on windows relative to
+    their last value (``relative``, without its last column, which is always 0) the weights
+    on the levels are constrained to sum to 1."""
     A = np.hstack([X, np.ones((len(X), 1))])
     return np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T @ np.ravel(y))
 
 
 def predict_autoregression(coef: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """One-step forecasts w . x + b of a fitted autoregression, shape (N,)."""
+    """One-step forecasts w . x + c of a fitted autoregression, shape (N,)."""
     return X @ coef[:-1] + coef[-1]
 
 

@@ -132,3 +132,29 @@ def test_clips_move_the_way_their_label_says():
         assert step == want[video.DIRECTIONS[label]], f"label {label} but moved {step}"
     with pytest.raises(ValueError, match="too small"):
         video.make_clips(2, rng, frames=10, size=8)
+
+
+def test_a_linear_model_on_relative_windows_is_an_ar_whose_level_weights_sum_to_one():
+    """Chapter 11a's statement of the fitted model: on windows relative to their last value
+    the linear model forecasts x_t + sum_j w_j (x_{t-j} - x_t) + s c, an AR on the levels
+    whose weights sum to 1; the AR fitted on the levels themselves has no such constraint."""
+    rng = np.random.default_rng(2)
+    x = np.zeros(600)
+    for t in range(2, 600):
+        x[t] = 0.6 * x[t - 1] - 0.3 * x[t - 2] + 1.0 + rng.normal()
+    X, Y, _ = series.windows(x, length=5)
+    s = 2.0
+    Xr, Yr = series.relative(X, Y, scale=s)
+    assert np.all(Xr[:, -1] == 0), "the newest relative value is always 0"
+    w_c = series.fit_autoregression(Xr[:, :-1], Yr)
+
+    def relative_step(W):
+        return W[:, -1] + s * series.predict_autoregression(w_c, series.relative(W, scale=s)[:, :-1])
+
+    drift = relative_step(np.zeros((1, 5)))[0]
+    level_weights = np.array([relative_step(np.eye(5)[[j]])[0] - drift for j in range(5)])
+    np.testing.assert_allclose(level_weights.sum(), 1.0, atol=1e-9)
+    np.testing.assert_allclose(drift, s * w_c[-1])
+    np.testing.assert_allclose(relative_step(X[:3] + 7.0), relative_step(X[:3]) + 7.0)
+    a_c = series.fit_autoregression(X, Y)
+    assert abs(a_c[:-1].sum() - 0.3) < 0.1, "the AR on levels finds the process's 0.6 - 0.3"

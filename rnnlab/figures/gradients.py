@@ -3,7 +3,7 @@
 The gradient that a loss at step T sends back to an earlier state h_k is a row vector
 multiplied by one Jacobian per step, in order (notation page):
 
-    dL/dh_k = dL/dh_T  J_T J_{T-1} ... J_{k+1},      J_t = dh_t/dh_{t-1} = diag(f'(a_t)) W_hh.
+    dL/dh_k = dL/dh_T  J_T J_{T-1} ... J_{k+1},      J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh.
 
 ``draw_jacobian_chain`` draws that product as a chain of states, the forward arrows
 h_{t-1} -> h_t on top and the gradient's way back underneath, one J_t per arrow;
