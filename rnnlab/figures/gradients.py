@@ -42,7 +42,8 @@ def draw_jacobian_chain(ax=None):
     and the gradient dL/dh_T travelling back (vermillion, dashed arcs underneath),
     multiplied by J_T, then J_{T-1}, ..., then J_{k+1}. Returns the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 2.4))
+        fig, ax = plt.subplots(figsize=(9.0, 2.4))
+        fig.set_facecolor("white")   # readable on the theme's dark page too
     gap, half = 2.0, 0.5
     states = chain_labels() + [("\\mathcal{L}", "")]
     for i, (state, jacobian) in enumerate(states):
