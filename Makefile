@@ -39,14 +39,20 @@ help:
 
 # The venv is the lock, exactly: pip installs uv (its version from the lock), uv installs
 # torch's CPU build, then makes the venv hold what requirements.lock lists and nothing else.
+# The lock is compiled for Linux x86_64; elsewhere (macOS) uv installs requirements.txt's pins.
 $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	@$(PYTHON) coursetools/lock.py check
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing requirements.lock into $(VENV) (first time: a minute or more)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^(pip|uv)==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	$(UV) --no-deps $$(grep '^torch==' requirements.lock) 2> /dev/null || \
-	  $(UV) --no-deps --index-url $(TORCH_CPU_INDEX) $$(grep '^torch==' requirements.lock)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then \
+	  set -x; \
+	  $(UV) --no-deps $$(grep '^torch==' requirements.lock) 2> /dev/null || \
+	    $(UV) --no-deps --index-url $(TORCH_CPU_INDEX) $$(grep '^torch==' requirements.lock); \
+	  $(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock; \
+	else \
+	  set -x; $(UV) -r requirements.txt; \
+	fi
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
 	@touch $@
 

@@ -201,3 +201,32 @@ def test_importing_rnnlab_first_keeps_tensorflow_start_up_quiet():
                             timeout=300, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": ""})
     assert result.returncode == 0, result.stderr
     assert result.stderr == "after\n"
+
+
+def test_steps_are_capped_by_rnnlab_max_steps(monkeypatch):
+    monkeypatch.setenv("RNNLAB_SCALE", "full")
+    monkeypatch.delenv("RNNLAB_MAX_STEPS", raising=False)
+    assert device.max_steps() is None and device.steps(10, 3000) == 3000
+    assert device.keras_callbacks() == []
+    monkeypatch.setenv("RNNLAB_MAX_STEPS", "2")
+    assert device.steps(10, 3000) == 2 and device.steps(1, 1) == 1
+    assert device.pick(10, 3000) == 3000                    # sizes keep the full scale
+    assert "at most 2 updates" in device.describe()
+    for bad in ("0", "-3", "two"):
+        monkeypatch.setenv("RNNLAB_MAX_STEPS", bad)
+        with pytest.raises(ValueError, match="RNNLAB_MAX_STEPS"):
+            device.max_steps()
+
+
+@pytest.mark.slow
+def test_keras_fit_stops_after_max_steps(monkeypatch):
+    keras = pytest.importorskip("keras")
+    monkeypatch.setenv("RNNLAB_MAX_STEPS", "3")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((64, 4), dtype=np.float32)
+    seen = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    model.fit(x, x[:, :1], batch_size=4, epochs=5, verbose=0,
+              callbacks=[*device.keras_callbacks(), counter])
+    assert len(seen) == 3                                   # not 5 epochs x 16 batches
