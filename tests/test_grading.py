@@ -15,6 +15,7 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -217,10 +218,14 @@ def _not_notebooks(course: pathlib.Path, right: dict):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, request):
     base = tmp_path_factory.mktemp("grading")
     course = scratch_course(base, f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}")
-    clone = base / "other-clone"                  # another copy of the course on this machine
+    # another copy of the course on this machine, outside /tmp (where a sandbox that only
+    # hides /tmp and a few folders would not find it)
+    clone = pathlib.Path(tempfile.mkdtemp(prefix="rnn-course-clone-",
+                                          dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    request.addfinalizer(lambda: shutil.rmtree(clone, ignore_errors=True))
     shutil.copytree(ROOT / "solutions", clone / "solutions")
     started = time.perf_counter()
     release = make("release", course)
@@ -261,6 +266,8 @@ def graded(tmp_path_factory):
                                                                    listener.port, clone)})
         submit(course, "forker", EX, {**right, "checked_forward": FORK_BOMB})
         submit(course, "hog", EX, {**right, "checked_forward": MEMORY_HOG})
+        submit(course, "flooder", EX, {**right, "checked_forward": (
+            "for _ in range(400):\n    print('x' * 100_000)     # 40 MB of output")})
     started = time.perf_counter()
     result = make("grade", course, "JOBS=2", GRADER_SECRET=SECRET,
                   **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
@@ -460,6 +467,15 @@ def test_a_fork_bomb_is_contained(graded):
             except (OSError, IndexError):
                 continue
             assert not 2_000_000_000 <= uid < 2_000_001_000, f"a sandbox process survived: {status}"
+
+
+def test_a_flood_of_output_is_cut(graded):
+    """Printing 40 MB: the grader keeps 16 MiB at most (then LimitOutput trims the cell)."""
+    require_sandbox()
+    assert score(graded, "flooder") == auto_points(EX) - points_of(EX, "test_checked_forward")
+    assert "[output cut: this notebook printed more than 16 MiB" in autograded_outputs(
+        graded["course"], "flooder", EX)
+    assert (graded["course"] / "autograded" / "flooder" / EX / f"{EX}.ipynb").stat().st_size < 2**24
 
 
 def test_a_memory_hog_is_refused_memory(graded):

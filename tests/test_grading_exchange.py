@@ -129,7 +129,10 @@ def exchange_run():
     require_sandbox()
     tag = secrets.token_hex(3)
     accounts = Accounts()
-    top = pathlib.Path(tempfile.mkdtemp(prefix="rnn-exchange-test-"))   # stands in for /srv, /etc
+    # stands in for /srv and /etc; under /srv as in deployment.md (not /tmp, which a sandbox
+    # might hide for other reasons)
+    top = pathlib.Path(tempfile.mkdtemp(prefix="rnn-exchange-test-",
+                                        dir="/srv" if os.path.isdir("/srv") else "/var/tmp"))
     accounts.undo.append(lambda: shutil.rmtree(top, ignore_errors=True))
     try:
         top.chmod(0o755)
