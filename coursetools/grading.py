@@ -312,6 +312,11 @@ class RestoreDeletedCells(OverwriteCells):
             position = order.index(grade_cell.name)
             cell = self.missing_cell_transform(source_cells[position], grade_cell.max_score,
                                                is_solution=grade_cell.name in solution_ids)
+            # a cell id from the grade id, not a random one: grading twice gives the same page
+            taken = {c.get("id") for c in nb.cells}
+            cell_id = re.sub(r"[^A-Za-z0-9_-]", "-", f"restored-{grade_cell.name}")[:56]
+            cell["id"] = next(f"{cell_id}-{k}" if k else cell_id for k in range(len(taken) + 1)
+                              if (f"{cell_id}-{k}" if k else cell_id) not in taken)
             before = [present[name] for name in order[:position] if name in present]
             nb.cells.insert(max(before) + 1 if before else 0, cell)
         return nb, resources

@@ -37,8 +37,10 @@ OPT_OUT_VARIABLE = "GRADE_UNSANDBOXED"
 # the only variables of the grader's environment a kernel gets
 PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "PYTHONHASHSEED", "TF_CPP_MIN_LOG_LEVEL",
                     "RNNLAB_SCALE", "NBGRADER_EXECUTION")
-TOOLS = ("/usr/bin/prlimit", "/usr/bin/setpriv")
-SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64")
+TOOLS = tuple(shutil.which(tool, path="/usr/bin:/bin:/usr/sbin:/sbin") or f"/usr/bin/{tool}"
+              for tool in ("prlimit", "setpriv"))
+# the system's shared libraries; on a merged-/usr system /lib and /lib64 are links into /usr
+SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32")
 FIRST_UID = 2_000_000_000               # sandbox uids when grading as root: FIRST_UID + worker
 
 
@@ -124,7 +126,10 @@ def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (
     else:        # the user namespace maps the grader's own (unprivileged) uid
         args += ["--unshare-all", "--unshare-user", "--disable-userns"]
     args += ["--hostname", "sandbox", "--clearenv"]
-    read_only = {path: path for path in (*SYSTEM_LIBRARIES, *TOOLS, *binds) if os.path.exists(path)}
+    links = {path: os.readlink(path) for path in (*SYSTEM_LIBRARIES, "/bin")
+             if os.path.islink(path)}
+    read_only = {path: path for path in (*SYSTEM_LIBRARIES, *TOOLS, *binds)
+                 if os.path.exists(path) and path not in links}
     read_only.update({inside: outside
                       for inside, outside in write_etc(private / "etc", uid, gid).items()})
     read_only.update({f"{SCRATCH}/{name}": outside
@@ -146,10 +151,8 @@ def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (
         args += ["--ro-bind", outside, inside]
     for inside, outside in writable.items():
         args += ["--bind", outside, inside]
-    for link in ("lib", "lib64", "bin"):
-        target = os.readlink(f"/{link}") if os.path.islink(f"/{link}") else None
-        if target and target.startswith("usr/"):
-            args += ["--symlink", target, f"/{link}"]
+    for link, target in links.items():
+        args += ["--symlink", target, link]
     variables = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     variables.update({"HOME": "/tmp", "USER": "student", "LOGNAME": "student",
                       "MPLCONFIGDIR": "/tmp", "PATH": "/usr/bin", "PYTHONDONTWRITEBYTECODE": "1",
