@@ -389,6 +389,9 @@ def main(argv=None) -> str:
                         help=f"train chapter 9's ladder instead (all steps, or some of {list(LADDER)})")
     parser.add_argument("--save", action="store_true",
                         help=f"save the best PyTorch model of this run as {BEST_MODEL.name}")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch CPU threads (default: PyTorch's choice, one per core); "
+                             "on a shared, loaded CPU 1 avoids threads waiting for each other")
     parser.add_argument("--evals", type=int, default=0,
                         help="score the held-out slice this many times during training "
                              "(printed and kept as slice_curve; the budget excludes it)")
@@ -407,6 +410,10 @@ def main(argv=None) -> str:
              "held_out": vocab.encode(data.shakespeare("validation")),
              "slice": charlm.held_out_slice(vocab)}
     dev = rnn_device.torch_device()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if dev.type == "cuda":
         import torch
 
