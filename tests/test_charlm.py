@@ -283,3 +283,13 @@ def test_shipped_model_rescored_on_the_whole_held_out_plays():
     nats = charlm.nats_per_char(model, vocab.encode(data.shakespeare("validation")),
                                 batch_size=64, seq_len=512)
     assert abs(nats - row["shipped"]["nats"]) <= 0.01, (nats, row["shipped"])
+
+
+@pytest.mark.slow
+def test_keras_progress_bar_only_when_output_is_live(monkeypatch):
+    from rnnlab import tf_models, train
+
+    monkeypatch.delenv(train.STATIC_OUTPUT_VARIABLE, raising=False)
+    assert tf_models.fit_verbosity() == "auto"
+    monkeypatch.setenv(train.STATIC_OUTPUT_VARIABLE, "1")
+    assert tf_models.fit_verbosity() == 0
