@@ -8,10 +8,11 @@
    Symlinks, fifos, devices, sub-folders and extra files are reported and left alone; nbgrader
    never reads ``submitted/`` itself, so it cannot follow or copy them into ``autograded/`` or
    ``feedback/``.
-2. **Autograde.** The staged submissions are split into ``--jobs`` shards, each graded by its
-   own ``nbgrader autograde`` process (nbgrader grades one notebook at a time) on the same
-   gradebook; every kernel runs in the sealed sandbox (:mod:`coursetools.sandbox`). A count
-   and an ETA are printed while they run; the full log goes to ``grading.log``.
+2. **Autograde.** The staged submissions are graded by ``nbgrader autograde`` processes
+   (nbgrader grades one notebook at a time), ``--jobs`` at once, each on a shard of them and
+   all on the same gradebook; every kernel runs in the sealed sandbox
+   (:mod:`coursetools.sandbox`). A count and an ETA are printed while they run; the full log
+   goes to ``grading.log``.
 3. **Feedback and grades.** ``nbgrader generate_feedback`` (in shards too) writes the pages;
    ``grades.csv`` gets a ``status`` column: graded, timed out, not submitted, ungradable.
 4. **Summary.** A table student x assignment, the problems found, and an exit status that
@@ -209,10 +210,10 @@ def nbgrader(course: pathlib.Path, *args, log=None, env=None, wait=True):
                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
 
 
-def shards(items: list, jobs: int) -> list[list]:
-    """Round-robin over ``items`` sorted by assignment: each shard gets a similar mix."""
+def shards(items: list, count: int) -> list[list]:
+    """``count`` shards, round-robin over ``items`` sorted by assignment: similar mixes."""
     ordered = sorted(items, key=lambda sub: (sub.assignment, sub.student))
-    return [ordered[k::jobs] for k in range(jobs) if ordered[k::jobs]]
+    return [ordered[k::count] for k in range(count) if ordered[k::count]]
 
 
 class Progress:
@@ -250,68 +251,79 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def autograde(course, todo, jobs, staging, log_path, problems):
-    """Grade ``todo`` in ``jobs`` worker processes; {key: why} for those that failed."""
+def autograde(course, todo, jobs, staging, log_path):
+    """Grade ``todo`` with at most ``jobs`` nbgrader processes at once; {key: why} for those
+    that failed.
+
+    With several jobs the submissions are cut into four shards per job, and a process is
+    started on the next shard whenever one ends, so that a shard of slow notebooks does not keep the others
+    waiting (each process costs nbgrader's start, a few seconds). nbgrader stops a whole run
+    on some errors (a notebook whose metadata claims an old format, a locked database): what
+    a stopped process never started is graded again, one submission per process, so a
+    poisonous submission costs only itself."""
     failures, attempts = {}, {sub.key: 0 for sub in todo}
-    progress_files = []
-    total = len(todo)
-    progress = None
-    pending = list(todo)
-    round_number = 0
-    while pending:
-        round_number += 1
-        workers = []
-        for k, shard in enumerate(shards(pending, jobs)):
-            folder = staging / f"round{round_number}-worker{k}"
-            for sub in shard:
-                attempts[sub.key] += 1
-                target = folder / sub.student / sub.assignment
-                target.mkdir(parents=True, exist_ok=True)
-                for name, data in sub.files.items():
-                    (target / name).write_bytes(data)
-            progress_file = staging / f"progress-{round_number}-{k}.jsonl"
-            progress_files.append(progress_file)
-            worker_log = open(staging / f"log-{round_number}-{k}.txt", "w")  # noqa: SIM115 (closed below)
-            process = nbgrader(course, "autograde", "*", "--create", "--force",
-                               f"--CourseDirectory.submitted_directory={folder}",
-                               "--log-level=INFO", log=worker_log, wait=False,
-                               env={"COURSETOOLS_PROGRESS": str(progress_file),
-                                    "COURSETOOLS_WORKER": str(k)})
-            workers.append((process, worker_log, shard, folder, progress_file))
-        if progress is None:
-            progress = Progress(total, progress_files)
-        progress.files = progress_files
-        try:
-            while any(process.poll() is None for process, *_ in workers):
-                progress.show()
-                time.sleep(1)
-        finally:                       # interrupted (Ctrl-C): no worker outlives make grade
-            for process, *_ in workers:
-                if process.poll() is None:
-                    process.terminate()
-        pending = []
-        with open(log_path, "a") as log:
-            for k, (process, worker_log, shard, folder, progress_file) in enumerate(workers):
-                worker_log.close()
-                text = (staging / f"log-{round_number}-{k}.txt").read_text(errors="replace")
-                log.write(f"\n==== nbgrader autograde, worker {k} (round {round_number}): "
-                          f"{len(shard)} submissions, exit status {process.returncode} ====\n")
-                log.write(text)
-                started = _started(progress_file)
-                for sub in shard:
-                    if _fresh(course, sub):
-                        failures.pop(sub.key, None)
-                        continue
-                    why = _failure_reason(text, folder / sub.student / sub.assignment)
-                    failures[sub.key] = why
-                    # nbgrader stops a whole run on some errors (a broken database, a notebook
-                    # of an unknown format): what it never started is tried again, once
-                    retry = sub.key not in started or "database is locked" in why
-                    if retry and attempts[sub.key] < 2:
-                        pending.append(sub)
+    progress = Progress(len(todo), [])
+    queue = shards(todo, 1 if jobs == 1 else min(len(todo), 4 * jobs))
+    running = {}                       # slot (0 .. jobs-1) -> worker
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                slot = min(set(range(jobs)) - set(running))
+                running[slot] = _start(course, queue.pop(0), slot, staging, progress, attempts)
+            progress.show()
+            time.sleep(0.5)
+            for slot, worker in list(running.items()):
+                if worker["process"].poll() is None:
+                    continue
+                del running[slot]
+                queue += [[sub] for sub in _finish(course, worker, log_path, failures, attempts)]
+    finally:                           # interrupted (Ctrl-C): no worker outlives make grade
+        for worker in running.values():
+            worker["process"].terminate()
     progress.show(final=True)
-    _log_times(progress_files, log_path)
+    _log_times(progress.files, log_path)
     return failures
+
+
+def _start(course, group, slot, staging, progress, attempts) -> dict:
+    """nbgrader autograde on ``group``, staged in a folder of its own."""
+    run = len(progress.files) + 1
+    folder = staging / f"run{run}"
+    for sub in group:
+        attempts[sub.key] += 1
+        target = folder / sub.student / sub.assignment
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in sub.files.items():
+            (target / name).write_bytes(data)
+    progress_file = staging / f"progress{run}.jsonl"
+    progress.files.append(progress_file)
+    log_file = staging / f"log{run}.txt"
+    with open(log_file, "w") as log:
+        process = nbgrader(course, "autograde", "*", "--create", "--force",
+                           f"--CourseDirectory.submitted_directory={folder}",
+                           "--log-level=INFO", log=log, wait=False,
+                           env={"COURSETOOLS_PROGRESS": str(progress_file),
+                                "COURSETOOLS_WORKER": str(slot)})
+    return {"process": process, "log": log_file, "group": group, "folder": folder,
+            "progress": progress_file}
+
+
+def _finish(course, worker, log_path, failures, attempts) -> list:
+    """Log a finished worker; note what failed; the submissions to try again."""
+    text = worker["log"].read_text(errors="replace")
+    with open(log_path, "a") as log:
+        log.write(f"\n==== nbgrader autograde ({worker['folder'].name}): {len(worker['group'])} "
+                  f"submissions, exit status {worker['process'].returncode} ====\n{text}")
+    started, retry = _started(worker["progress"]), []
+    for sub in worker["group"]:
+        if _fresh(course, sub):
+            failures.pop(sub.key, None)
+            continue
+        failures[sub.key] = _failure_reason(text, worker["folder"] / sub.student / sub.assignment)
+        if (sub.key not in started or "database is locked" in failures[sub.key]) and (
+                attempts[sub.key] < 2):
+            retry.append(sub)
+    return retry
 
 
 def _log_times(progress_files, log_path):
@@ -332,11 +344,14 @@ def _started(progress_file: pathlib.Path) -> set:
 
 
 def _failure_reason(log_text: str, folder: pathlib.Path) -> str:
-    """The last line of the traceback nbgrader logged for ``folder``, or a general reason."""
+    """The last line of the traceback nbgrader logged for ``folder``, or else the first error
+    of a run that stopped (the run of this submission alone, when it is tried again)."""
     marker = f"There was an error processing assignment: {folder}"
     at = log_text.find(marker)
     if at < 0:
-        return "nbgrader did not grade it (see grading.log)"
+        errors = [line.split("ERROR]", 1)[1].strip() for line in log_text.splitlines()
+                  if "| ERROR]" in line and "Removing failed" not in line]
+        return (errors[0][:160] if errors else "nbgrader did not grade it") + " (see grading.log)"
     lines = [line.strip() for line in log_text[at + len(marker):].splitlines()[1:40]]
     block = []
     for line in lines:
@@ -552,6 +567,8 @@ def main(argv=None) -> int:
         return 1
     log_path = course / "grading.log"
     log_path.write_text(f"make grade, {time.strftime('%Y-%m-%d %H:%M:%S')}, jobs={jobs}\n")
+    started = time.monotonic()
+    phases = {}
     release_if_needed(course, log_path)
     with Gradebook(_db_url(course)) as gb:
         assignments = {a.name: sorted(nb.name for nb in a.notebooks)
@@ -566,19 +583,25 @@ def main(argv=None) -> int:
     with Gradebook(_db_url(course)) as gb:             # before the workers: no race on these
         for student in sorted({sub.student for sub in todo}):
             gb.update_or_create_student(student)
-    started = time.monotonic()
+    phases["intake"] = time.monotonic() - started
     print(f"grading {len(todo)} submissions with {jobs} worker(s); full log: {log_path}")
     failures = {}
     if todo:
         with tempfile.TemporaryDirectory(prefix="grading-") as staging:
-            failures = autograde(course, todo, jobs, pathlib.Path(staging), log_path, problems)
+            failures = autograde(course, todo, jobs, pathlib.Path(staging), log_path)
+    phases["autograde"] = time.monotonic() - started - sum(phases.values())
     settle(course, results, failures, assignments)
     clean_autograded(course, problems)
     graded_students = {sub.student for sub in results.values()
                        if sub.status in ("graded", "timed out")}
     if graded_students:
         feedback(course, graded_students, jobs, log_path)
+    phases["feedback"] = time.monotonic() - started - sum(phases.values())
     rows = export(course, results, course / "grades.csv")
+    phases["export"] = time.monotonic() - started - sum(phases.values())
+    with open(log_path, "a") as log:
+        log.write("\n==== seconds: " + ", ".join(f"{name} {seconds:.1f}"
+                                               for name, seconds in phases.items()) + " ====\n")
     missing_feedback = [sub for sub in results.values() if sub.status in ("graded", "timed out")
                         and not all((course / "feedback" / sub.student / sub.assignment /
                                      f"{name[:-6]}.html").is_file()
