@@ -255,7 +255,7 @@ def autograde(course, todo, jobs, staging, log_path):
     """Grade ``todo`` with at most ``jobs`` nbgrader processes at once; {key: why} for those
     that failed.
 
-    With several jobs the submissions are cut into four shards per job, and a process is
+    With several jobs the submissions are cut into two shards per job, and a process is
     started on the next shard whenever one ends, so that a shard of slow notebooks does not keep the others
     waiting (each process costs nbgrader's start, a few seconds). nbgrader stops a whole run
     on some errors (a notebook whose metadata claims an old format, a locked database): what
@@ -263,7 +263,7 @@ def autograde(course, todo, jobs, staging, log_path):
     poisonous submission costs only itself."""
     failures, attempts = {}, {sub.key: 0 for sub in todo}
     progress = Progress(len(todo), [])
-    queue = shards(todo, 1 if jobs == 1 else min(len(todo), 4 * jobs))
+    queue = shards(todo, 1 if jobs == 1 else min(len(todo), 2 * jobs))
     running = {}                       # slot (0 .. jobs-1) -> worker
     try:
         while queue or running:
@@ -395,10 +395,12 @@ def clean_autograded(course: pathlib.Path, problems: list):
                 path.unlink()
 
 
-def feedback(course, graded_students, jobs, log_path):
-    """generate_feedback for every autograded submission, students split into shards."""
-    students = sorted(graded_students)
-    groups = [students[k::jobs] for k in range(jobs) if students[k::jobs]]
+def feedback(course, graded, jobs, log_path):
+    """generate_feedback for every autograded submission, students split into shards: one
+    process per 100 pages or so (each costs nbgrader's start), ``jobs`` at most."""
+    students = sorted({sub.student for sub in graded})
+    count = max(1, min(jobs, len(graded) // 100))
+    groups = [students[k::count] for k in range(count) if students[k::count]]
     logs, processes = [], []
     for group in groups:
         others = sorted(set(students) - set(group))
@@ -592,10 +594,9 @@ def main(argv=None) -> int:
     phases["autograde"] = time.monotonic() - started - sum(phases.values())
     settle(course, results, failures, assignments)
     clean_autograded(course, problems)
-    graded_students = {sub.student for sub in results.values()
-                       if sub.status in ("graded", "timed out")}
-    if graded_students:
-        feedback(course, graded_students, jobs, log_path)
+    graded = [sub for sub in results.values() if sub.status in ("graded", "timed out")]
+    if graded:
+        feedback(course, graded, jobs, log_path)
     phases["feedback"] = time.monotonic() - started - sum(phases.values())
     rows = export(course, results, course / "grades.csv")
     phases["export"] = time.monotonic() - started - sum(phases.values())

@@ -14,8 +14,8 @@ The kernel sees a file system built from nothing: a private root holding only
   with the kernel;
 * the folder of the kernel's Unix sockets (how nbgrader talks to it).
 
-No course folder, no other clone of the course, no exchange, no home, no ``/srv``, no
-``/work``, no network (an empty network namespace), no environment variable of the grader
+No course folder, no other clone of the course, no exchange, no home, no ``/srv`` or ``/var``
+(of the folder the environment lives in, only the environment and ``rnnlab``), no network (an empty network namespace), no environment variable of the grader
 but a short allow-list. The kernel runs as an unprivileged user (a dedicated uid when the
 grader is root, the grader's own uid in a user namespace otherwise) without capabilities,
 under ``prlimit``: address space, number of processes, file size, no core dumps.

@@ -87,13 +87,14 @@ class Accounts:
 
 
 def interpreter_reachable(accounts: Accounts):
-    """DESIGN's pitfall: the venv's interpreter lives under a home of mode 700; let other
-    accounts traverse (not list) the folders above it for this test only."""
-    prefix = pathlib.Path(os.path.realpath(sys.base_prefix))
-    for folder in reversed(prefix.parents):
-        mode = folder.stat().st_mode & 0o7777
-        if not mode & 0o001:
-            accounts.chmod(folder, mode | 0o001)
+    """DESIGN's pitfall: the venv's interpreter (and maybe the checkout) lives under a home of
+    mode 700; let other accounts traverse (not list) the folders above them for this test
+    only (deployment.md step 1 asks for an environment every account can read)."""
+    for place in (os.path.realpath(sys.base_prefix), str(ROOT)):
+        for folder in reversed(pathlib.Path(place).parents):
+            mode = folder.stat().st_mode & 0o7777
+            if not mode & 0o001:
+                accounts.chmod(folder, mode | 0o001)
 
 
 def run_as(user: pwd.struct_passwd, command: str, config_dir: pathlib.Path, cwd=None,
