@@ -3,12 +3,13 @@
 A character model outputs logits y (one per character of the vocabulary). Sampling draws
 the next character from
 
-    p_i(T) = exp(y_i / T) / sum_j exp(y_j / T)          (softmax with temperature T)
+    p_i(tau) = exp(y_i / tau) / sum_j exp(y_j / tau)     (softmax with temperature tau)
 
 restricted, with top-k, to the k largest logits (the others get probability 0 and the rest
-is renormalised). T = 1 is the model's own distribution; T < 1 sharpens it, T > 1 flattens
-it; T -> 0 puts all the mass on the largest logit, which is greedy ``argmax`` decoding, the
-article's choice (``temperature=0`` means exactly that here).
+is renormalised). tau = 1 is the model's own distribution; tau < 1 sharpens it, tau > 1
+flattens it; tau -> 0 puts all the mass on the largest logit, which is greedy ``argmax``
+decoding, the article's choice (``temperature=0`` means exactly that here). The temperature
+is tau in the book's notation (T is a sequence length).
 """
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ import numpy as np
 
 
 def temperature_probs(logits, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
-    """The sampling distribution p(T) over the last axis, top-k filtered when ``top_k``.
+    """The sampling distribution p(tau) over the last axis, top-k filtered when ``top_k``.
 
     ``temperature=0`` gives the one-hot distribution of the argmax (greedy decoding).
     """
@@ -62,7 +63,7 @@ def generate(next_logits: Callable, prompt_ids, length: int, rng: np.random.Gene
 
 
 def held_out_nats(logits, targets, temperature: float = 1.0, top_k: int | None = None) -> float:
-    """Mean -ln p_target(T) of the *sampling* distribution on held-out (N, V) logits:
+    """Mean -ln p_target(tau) of the *sampling* distribution on held-out (N, V) logits:
     what a decoding rule costs in nats/char (infinite when a target gets probability 0)."""
     probs = temperature_probs(logits, temperature, top_k)
     picked = probs[np.arange(len(targets)), np.asarray(targets)]

@@ -53,7 +53,7 @@ def test_temperature_zero_is_argmax():
     logits = rng.normal(size=(50, 7))
     greedy = sampling.temperature_probs(logits, 0.0)
     np.testing.assert_array_equal(greedy.argmax(-1), logits.argmax(-1))
-    # the limit T -> 0 of the softmax is the same one-hot distribution
+    # the limit tau -> 0 of the softmax is the same one-hot distribution
     np.testing.assert_allclose(sampling.temperature_probs(logits, 1e-3), greedy, atol=1e-8)
     for row in logits[:10]:
         assert sampling.sample_next(row, rng, temperature=0.0) == row.argmax()
