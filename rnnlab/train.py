@@ -7,10 +7,10 @@ What differs between chapters is only *how batches are made and how the model is
 and a small **feed** object says that:
 
 - :class:`ArrayFeed`: shuffled mini-batches of in-memory arrays; one pass is an epoch.
-  :func:`fit` (chapters 4, 6, 7, 8, 10, 11) is :func:`train` with this feed.
+  :func:`fit` (chapters 4, 6, 7, 8, 11a, 11b) is :func:`train` with this feed.
 - :class:`StreamFeed`: one long sequence of ids laid out as ``batch_size`` parallel streams and
   read chunk by chunk, the hidden state carried from one chunk to the next and detached at the
-  border: truncated BPTT (chapter 5), used by :func:`rnnlab.charlm.train_stream` (chapter 9).
+  border: truncated BPTT (chapter 5), used by :func:`rnnlab.charlm.train_stream` (chapters 9, 12).
 - :class:`WindowFeed`: windows of a fixed length cut at random places of a sequence, one
   target per window (the article's many-to-one model, trained on a whole corpus).
 
