@@ -123,30 +123,31 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _guard_sockets(self, process):
         """The socket folder is the one folder of the host the kernel can write to. As root,
         it is handed back to root once the kernel has made its sockets (before any cell
-        runs); in any case a kernel that stores more than sockets there is killed."""
+        runs); in any case a kernel that stores more than sockets there is killed. When the
+        kernel has ended, its private folder goes (whichever way nbclient cleans up)."""
         sealed = not privileged()
-        while process.poll() is None:
-            try:
-                entries = list(os.scandir(self._socket_dir))
-            except OSError:
-                return
-            try:
-                modes = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
-            except OSError:           # an entry vanished while we looked: look again
-                continue
-            sockets = sum(stat.S_ISSOCK(info.st_mode) for _, info in modes)
-            stored = sum(info.st_size for name, info in modes
-                         if stat.S_ISREG(info.st_mode) and name != "kernel.json")
-            if stored > 2**20 or len(entries) > 32:
-                self.log.warning("the kernel wrote %d bytes in %d entries into its socket "
-                                 "folder: killed", stored, len(entries))
-                process.kill()
-                return
-            if not sealed and sockets >= 5:
-                os.chown(self._socket_dir, 0, 0)
-                os.chmod(self._socket_dir, 0o755)
-                sealed = True
-            time.sleep(0.2)
+        try:
+            while process.poll() is None:
+                time.sleep(0.2)
+                try:
+                    entries = list(os.scandir(self._socket_dir))
+                    modes = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
+                except OSError:       # an entry vanished while we looked: look again
+                    continue
+                sockets = sum(stat.S_ISSOCK(info.st_mode) for _, info in modes)
+                stored = sum(info.st_size for name, info in modes
+                             if stat.S_ISREG(info.st_mode) and name != "kernel.json")
+                if stored > 2**20 or len(entries) > 32:
+                    self.log.warning("the kernel wrote %d bytes in %d entries into its socket "
+                                     "folder: killed", stored, len(entries))
+                    process.kill()
+                    process.wait()
+                elif not sealed and sockets >= 5:
+                    os.chown(self._socket_dir, 0, 0)
+                    os.chmod(self._socket_dir, 0o755)
+                    sealed = True
+        finally:
+            shutil.rmtree(self._private, ignore_errors=True)
 
     def _drain(self, reader: int):
         with os.fdopen(reader, "rb") as stream:
