@@ -252,6 +252,7 @@ def train(model, feed, loss_fn: Callable, budget: Budget, recipe: Recipe = Recip
     import torch
 
     dev = dev or rnn_device.torch_device()
+    cap = rnn_device.max_steps()   # RNNLAB_MAX_STEPS: the test suite's short full-scale runs
     model.to(dev).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr,
                                   weight_decay=recipe.weight_decay)
@@ -299,6 +300,8 @@ def train(model, feed, loss_fn: Callable, budget: Budget, recipe: Recipe = Recip
             history.targets += y.numel()
             trained += time.perf_counter() - tick
             fraction = budget.fraction(step, trained, passes + (index + 1) / per_pass)
+            if cap is not None and step >= cap:
+                fraction = 1.0
             bar.update(budget.bar_position(step, trained, passes) - bar.n)
             if log_every and step % log_every == 0:
                 log()
