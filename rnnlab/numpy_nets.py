@@ -123,13 +123,15 @@ def rnn_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     backwards, the total gradient at h_t is the part arriving at step t plus ``dh_next``,
     the part coming back from h_{t+1}:
 
-        dh_t      = W_hy^T dy_t + dL/dh_t + dh_next            (total derivative at h_t)
+        dh_t      = W_hy^T dy_t + dL/dh_t + dh_next            (delta_t, the total at h_t)
         dh_raw_t  = f'(a_t) * dh_t = (1 - h_t^2) * dh_t        (through f = tanh)
-        dh_next   = W_hh^T dh_raw_t                            (the implicit part, to h_{t-1})
+        dh_next   = W_hh^T dh_raw_t = J_t^T delta_t            (what h_{t-1} receives)
         dW_xh = sum_t dh_raw_t x_t^T,  dW_hh = sum_t dh_raw_t h_{t-1}^T,  db_h = sum_t dh_raw_t
 
-    The three sums are the explicit ("immediate") parts; they are taken after the loop as
-    one matrix product each. ``activation`` must be the one the forward pass used: np.tanh
+    Each term of the three sums is delta_t times step t's explicit ("immediate") part, the
+    derivative of h_t with h_{t-1} held fixed; the implicit parts (through the earlier
+    states) are what ``dh_next`` carries back. The sums are taken after the loop as one
+    matrix product each. ``activation`` must be the one the forward pass used: np.tanh
     or :func:`relu` (f'(a) = 1 where h_t > 0); any other raises ValueError.
 
     ``K`` truncates (truncated BPTT with truncation length K): the sequence is read in
