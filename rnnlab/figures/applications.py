@@ -8,9 +8,9 @@ gives one label; the order-blind baseline averages the frames first (chapter 11b
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnlab.figures import LINE_COLOURS, _arrow, _node
+from rnnlab.figures import INPUT, LINE_COLOURS, OUTPUT, STATE, _arrow, _node
 
-INPUT_COLOUR, STATE_COLOUR, OUTPUT_COLOUR = "#56B4E9", "#E69F00", "#009E73"
+INPUT_COLOUR, STATE_COLOUR, OUTPUT_COLOUR = INPUT, STATE, OUTPUT
 
 
 def _input(ax, x, y, label, image=None):

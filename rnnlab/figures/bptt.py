@@ -19,15 +19,10 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from rnnlab.figures import _node
+from rnnlab.figures import BLUE, GRADIENT, INITIAL, INPUT, MUTED, PURPLE, STATE, _node
 
-STATE = "#E69F00"       # hidden states (as in draw_unrolled)
-INPUT = "#56B4E9"       # inputs
-INITIAL = "#F0E442"     # h_0 and the loss
-EXPLICIT = "#0072B2"    # blue, solid: an explicit (immediate) part d+h_k/dW_hh
-THROUGH = "#CC79A7"     # purple, dash-dot: on through the later states, one J_t per arrow
-GRADIENT = "#D55E00"    # vermillion, dashed: the backward pass (as in figures.gradients)
-MUTED = "#777777"
+EXPLICIT = BLUE         # blue, solid: an explicit (immediate) part d+h_k/dW_hh
+THROUGH = PURPLE        # purple, dash-dot: on through the later states, one J_t per arrow
 GAP = 2.5               # the distance between two states in the BPTT diagrams
 
 
@@ -188,7 +183,7 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
         for c, start in enumerate(range(1, steps + 1, K)):
             end = min(start + K - 1, steps)
             ax.add_patch(Rectangle((start - 0.45, -0.75), end - start + 0.9, 2.25,
-                                   facecolor="#56B4E9" if c % 2 == 0 else "#E69F00",
+                                   facecolor=INPUT if c % 2 == 0 else STATE,
                                    alpha=0.15, edgecolor="none"))
             ax.text((start + end) / 2, 1.3, f"chunk {c + 1}: steps {start}–{end}",
                     ha="center", va="center", fontsize=10)

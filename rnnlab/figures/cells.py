@@ -23,13 +23,13 @@ h_t = [forward h_t ; backward h_t]. Drawn on white, so that they read on a dark 
 """
 from matplotlib.patches import Circle, FancyBboxPatch
 
-from rnnlab.figures import _node
+from rnnlab.figures import BLUE, INITIAL, ORANGE, SKY_BLUE, VERMILLION, _node
 from rnnlab.figures.shapes import INPUT, OUTPUT, STATE, arrow, canvas
 
-PATH = "#0072B2"        # the state's path through the cell (blue, thick)
-GATE = "#E69F00"        # sigmoid gates (orange)
-CANDIDATE = "#56B4E9"   # the tanh candidate (sky blue)
-BACKWARD = "#D55E00"    # the backward direction (vermillion, dashed)
+PATH = BLUE             # the state's path through the cell (blue, thick)
+GATE = ORANGE           # sigmoid gates (orange)
+CANDIDATE = SKY_BLUE    # the tanh candidate (sky blue)
+BACKWARD = VERMILLION   # the backward direction (vermillion, dashed)
 WEIGHTED = "#F0F0F0"    # a box that only multiplies by weights
 LSTM_EQUATIONS = (
     r"$i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i)$",
@@ -205,8 +205,8 @@ def draw_bidirectional(ax=None, steps: int = 4):
     rows = {"x": 0.0, "fwd": 1.35, "bwd": 2.7, "out": 4.05}
     fwd = lambda t: rf"$\overrightarrow{{h}}_{{{t}}}$"
     bwd = lambda t: rf"$\overleftarrow{{h}}_{{{t}}}$"
-    _node(ax, (-gap + 0.35 - shift, rows["fwd"]), fwd(0), "#F0E442", width=width)
-    _node(ax, (gap * steps - 0.35 + shift, rows["bwd"]), bwd("T+1"), "#F0E442",
+    _node(ax, (-gap + 0.35 - shift, rows["fwd"]), fwd(0), INITIAL, width=width)
+    _node(ax, (gap * steps - 0.35 + shift, rows["bwd"]), bwd("T+1"), INITIAL,
           width=width + 0.15)
     for k, t in enumerate(names):
         x = gap * k

@@ -12,14 +12,9 @@ Every diagram is drawn on white, so that it reads on a dark page too.
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import _node
+from rnnlab.figures import INITIAL, INPUT, MUTED, OUTPUT, STATE, _node
 
-STATE = "#E69F00"       # hidden states (as in draw_unrolled)
-INPUT = "#56B4E9"       # inputs
-OUTPUT = "#009E73"      # outputs
-INITIAL = "#F0E442"     # h_0, the loss
 PARAMETER = "white"
-MUTED = "#777777"
 
 # The article's letters for the five parameters (chapter 3 and the notation page).
 ARTICLE_LETTERS = {"W_xh": "U", "W_hh": "W", "b_h": "B", "W_hy": "V", "b_y": "C"}

@@ -13,10 +13,10 @@ against the distance T - k.
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import LINE_COLOURS, _node, plot_lines
+from rnnlab.figures import GRADIENT, INITIAL, LINE_COLOURS, STATE, _node, plot_lines
 
-GRADIENT_COLOUR = "#D55E00"  # vermillion: the backward pass, in every gradient diagram
-STATE_COLOUR = "#E69F00"     # orange: hidden states, as in draw_unrolled
+GRADIENT_COLOUR = GRADIENT   # vermillion: the backward pass, in every gradient diagram
+STATE_COLOUR = STATE         # orange: hidden states, as in draw_unrolled
 
 
 def chain_labels() -> list[tuple[str, str]]:
@@ -52,7 +52,7 @@ def draw_jacobian_chain(ax=None):
             ax.text(x, 0, f"${state}$", ha="center", va="center", fontsize=16)
         else:
             loss = i == len(states) - 1
-            _node(ax, (x, 0), f"${state}$", "#F0E442" if loss else STATE_COLOUR,
+            _node(ax, (x, 0), f"${state}$", INITIAL if loss else STATE_COLOUR,
                   width=0.7 if loss else 2 * half)
         if i == 0:
             continue

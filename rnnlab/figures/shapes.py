@@ -18,12 +18,10 @@ import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import _node
+from rnnlab.figures import BLUE, INITIAL, INPUT, OUTPUT, PURPLE, STATE, _node
 
-INPUT, STATE, OUTPUT = "#56B4E9", "#E69F00", "#009E73"   # x_t, h_t, y_t (as draw_unrolled)
-INITIAL = "#F0E442"     # h_0
-DECODER = "#CC79A7"     # the decoder's states s_t
-CONTEXT = "#0072B2"     # the context vector h_T and the arrows that carry it
+DECODER = PURPLE        # the decoder's states s_t
+CONTEXT = BLUE          # the context vector h_T and the arrows that carry it
 MUTED = "#555555"
 KINDS = ("one-to-one", "one-to-many", "many-to-one", "aligned", "unaligned")
 GAP, RISE, BOX = 1.25, 1.15, 0.7   # column spacing, row spacing, box width
