@@ -230,8 +230,14 @@ def ladder_rows(texts, vocab_size, seconds, dev, names):
             model = CharRNN(vocab_size, **model_kw)
             row, models[name] = stream_row(name, label, model, settings, texts, seconds, dev)
             rows.append(row)
+        rows[-1]["load_average_after"] = load_average()
         print(f"done: {rows[-1]['model']}: {rows[-1]['nats']:.3f} nats/char", flush=True)
     return rows, models
+
+
+def load_average() -> list[float]:
+    """The 1-, 5- and 15-minute load averages, rounded: how shared the CPU was."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def numpy_rnn_row(train_ids, texts, vocab_size, seconds, hidden=100, seq_len=25, lr=0.1):
@@ -314,7 +320,7 @@ def circumstances(args, argv, texts, dev) -> dict:
         "budget_s": args.seconds, "seed": SEED,
         "cpu": cpu, "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "gpu": torch.cuda.get_device_name(0) if dev.type == "cuda" else None,
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_average(),
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
                      "numpy": np.__version__},
         "held_out": {"plays": list(data.VALIDATION_PLAYS), "chars": len(texts["held_out"]),
@@ -447,8 +453,9 @@ def main(argv=None) -> str:
                 rows.extend(ngram_rows(texts, len(vocab)))
             else:
                 parser.error(f"unknown model {name!r}")
+            rows[-1]["load_average_after"] = load_average()
             print(f"done: {rows[-1]['model']}: {rows[-1]['nats']:.3f} nats/char", flush=True)
-    run["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    run["load_average_after"] = load_average()
     shippable = [r for r in rows if r["name"] in models and shippable_model(models[r["name"]])]
     if args.save and shippable and not args.dry_run:
         best = min(shippable, key=lambda r: r["nats"])
