@@ -11,6 +11,9 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 # Python fixes string hashing when an interpreter starts: every kernel inherits this.
 export PYTHONHASHSEED := 0
+# Pages record what a cell printed: training shows one summary line, not a live progress bar
+# (rnnlab.train.static_output). A notebook opened in Jupyter keeps its live bars.
+export RNNLAB_STATIC_OUTPUT := 1
 # torch's CPU build (the lock pins torch==X+cpu) comes from where pip is told to look
 # (PIP_FIND_LINKS, which uv is given too), else from PyTorch's own CPU index.
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu

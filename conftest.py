@@ -27,6 +27,7 @@ BUILD = ROOT / "_build"
 CHAPTERS = ROOT / "chapters"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RNNLAB_STATIC_OUTPUT", "1")   # pages get summary lines, not bars
 
 
 def _load_execution_key():
