@@ -7,6 +7,8 @@ end up twice in a page's scripts on this stack: the builder's copy is keyed by t
 been declared" on every page. This drops the repeated entries before a page is rendered.
 
 2. Bibliography entries are list items (see BIBLIOENTRY below).
+
+3. A hidden code cell's toggle is named by what it shows (see HIDDEN_CELL_TOGGLE below).
 """
 
 
@@ -33,11 +35,21 @@ def unique_scripts(scripts):
 BIBLIOENTRY = 'role="doc-biblioentry"'
 
 
+# myst-nb writes the toggle of a hide-input cell as <summary aria-label="Toggle hidden content">
+# around the visible words "Show code cell source". A label that does not contain the visible
+# text is a serious accessibility error (axe: label-content-name-mismatch): a voice-control user
+# who says "click show code cell source" reaches nothing. Without the label, the visible words
+# are the name.
+HIDDEN_CELL_TOGGLE = '<summary aria-label="Toggle hidden content">'
+
+
 def _on_page_context(app, pagename, templatename, context, doctree):
     if "script_files" in context:
         context["script_files"] = unique_scripts(context["script_files"])
     if BIBLIOENTRY in context.get("body", ""):
         context["body"] = context["body"].replace(BIBLIOENTRY, 'role="listitem"')
+    if HIDDEN_CELL_TOGGLE in context.get("body", ""):
+        context["body"] = context["body"].replace(HIDDEN_CELL_TOGGLE, "<summary>")
 
 
 def setup(app):

@@ -144,8 +144,10 @@ class MinGRU(nn.Module):
             return scan_log(*self.log_coefficients(x), h0)
         return scan_hillis_steele(*self.coefficients(x), h0)
 
-    def step(self, x_t: torch.Tensor, h_prev: torch.Tensor | None = None) -> torch.Tensor:
-        """h_t = a_t * h_{t-1} + b_t for one step: x_t (B, D), h_prev (B, H) or None (zeros)."""
+    def step(self, x_t: torch.Tensor,
+             h_prev: torch.Tensor | None = None) -> torch.Tensor:
+        """h_t = a_t * h_{t-1} + b_t for one step: x_t (B, D), h_prev (B, H) or None
+        (zeros)."""
         a_t, b_t = self.coefficients(x_t)
         return b_t if h_prev is None else a_t * h_prev + b_t
 

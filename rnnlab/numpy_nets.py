@@ -347,9 +347,9 @@ def gru_step(x_t: np.ndarray, h_prev: np.ndarray, params: dict[str, np.ndarray],
              reset_after: bool = True) -> np.ndarray:
     """One GRU step (Cho et al. 2014):
 
-        r_t = sigmoid(W_xr x_t + W_hr h_{t-1} + b_r)                  reset gate
-        z_t = sigmoid(W_xz x_t + W_hz h_{t-1} + b_z)                  update gate
-        n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))     candidate (reset_after)
+        r_t = sigmoid(W_xr x_t + W_hr h_{t-1} + b_r)               reset gate
+        z_t = sigmoid(W_xz x_t + W_hz h_{t-1} + b_z)               update gate
+        n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))  candidate
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
     ``reset_after=True`` is PyTorch's and Keras' default placement of r_t, applied after
@@ -393,20 +393,23 @@ def _hidden_states(cell: str, X: np.ndarray, params: dict[str, np.ndarray]) -> n
 def bidirectional_forward(X: np.ndarray, params_forward: dict[str, np.ndarray],
                           params_backward: dict[str, np.ndarray], cell: str = "rnn"
                           ) -> np.ndarray:
-    """A bidirectional layer (Schuster & Paliwal 1997): two independent recurrent layers,
-    one reading x_1 .. x_T, the other x_T .. x_1, their states side by side:
+    """A bidirectional layer (Schuster & Paliwal 1997): two independent recurrent
+    layers, one reading x_1 .. x_T, the other x_T .. x_1, their states side by side:
 
         h->_t = cell(x_t, h->_{t-1})      h<-_t = cell(x_t, h<-_{t+1})
         h_t = [h->_t ; h<-_t]
 
-    ``cell`` is "rnn", "lstm" or "gru"; each params dict is that cell's. ``X`` is (B, T, D);
-    returns (B, T, 2H), forward half first, as PyTorch and Keras (merge_mode="concat") do.
+    ``cell`` is "rnn", "lstm" or "gru"; each params dict is that cell's. ``X`` is
+    (B, T, D); returns (B, T, 2H), forward half first, as PyTorch and Keras
+    (merge_mode="concat") do.
     """
     if X.ndim != 3:
         raise ValueError(f"X must have shape (batch, time, input), got {X.shape}")
     h_forward = _hidden_states(cell, X, params_forward)
-    h_backward = _hidden_states(cell, X[:, ::-1], params_backward)[:, ::-1]  # back in time order
-    expect_shape("backward states", h_backward, h_forward.shape, "forward states' shape")
+    # The backward layer reads X reversed; its states are flipped back into time order.
+    h_backward = _hidden_states(cell, X[:, ::-1], params_backward)[:, ::-1]
+    expect_shape("backward states", h_backward, h_forward.shape,
+                 "forward states' shape")
     return np.concatenate([h_forward, h_backward], axis=-1)
 
 
