@@ -21,7 +21,7 @@ from test_grading_helpers import ROOT, solution_answers
 
 OURS = ["ex01_rnn_forward", "ex02_unfolding", "ex03_bptt", "ex04_truncated_bptt_clipping",
         "ex05_gated_cells", "ex06_sampling", "ex07_many_to_one", "ex08_forecasting",
-        "ex09_frame_sequences"]
+        "ex09_frame_sequences", "ex10_parallel_scan"]
 FAST = [s for s in OURS if s not in ("ex07_many_to_one", "ex09_frame_sequences")]  # no training
 
 
@@ -323,6 +323,61 @@ def frame_profiles(clips):
         grades = grade(slug, answers, stop_after=last)
         assert grades.failed == failed, grades.messages
         assert hint in grades.messages[failed[0]], grades.messages
+
+
+# ---- ex10: each part scored on its own, the hint naming the mistake ---------------------
+
+EX10 = "ex10_parallel_scan"
+
+
+@pytest.mark.parametrize(("grade_id", "old", "new", "failed", "hint"), [
+    ("combine_log", "np.logaddexp(alpha2 + beta1, beta2)",
+     "np.log(np.exp(alpha2 + beta1) + np.exp(beta2))",
+     ["test_combine_log", "test_scan_parallel_log"], "do not exponentiate"),
+    ("combine_log", "alpha1 + alpha2,", "alpha1 * alpha2,",
+     ["test_combine_log", "test_scan_parallel_log"], "their logarithms add"),
+    ("scan_parallel_log", "np.logaddexp(A + log_h0[:, None], B)",
+     "np.log(np.exp(A + log_h0[:, None]) + np.exp(B))", ["test_scan_parallel_log"],
+     "stay in log space to the end"),
+    ("mingru_gradients", 'd_z = grads["a"] - grads["b"] * h_tilde', 'd_z = grads["a"]',
+     ["test_gate_gradient"], "dL/dz_t = dL/da_t - dL/db_t * h~_t"),
+    ("mingru_gradients", "np.where(u_h >= 0, 1.0, sigmoid(u_h) * (1.0 - sigmoid(u_h)))", "1.0",
+     ["test_candidate_gradient"], "look at g' below 0"),
+])
+def test_ex10_a_mistake_costs_its_part_with_the_right_hint(grade_id, old, new, failed, hint):
+    grades = grade(EX10, _replace(EX10, grade_id, old, new))
+    assert grades.failed == failed, grades.messages
+    assert hint in grades.messages[failed[0]], grades.messages
+    assert 0 < grades.total < 12
+
+
+def test_ex10_a_loop_over_time_is_not_a_scan():
+    loop = '''def scan_parallel_log(log_a, log_b, log_h0):
+    out, h = np.empty_like(log_b), log_h0
+    for t in range(log_b.shape[1]):
+        h = np.logaddexp(log_a[:, t] + h, log_b[:, t])
+        out[:, t] = h
+    return out'''
+    grades = grade(EX10, _with(EX10, scan_parallel_log=loop))
+    assert grades.failed == ["test_scan_parallel_log"], grades.messages
+    assert "once per round" in grades.messages["test_scan_parallel_log"]
+
+
+def test_ex10_torch_autograd_earns_nothing_for_the_gradients():
+    autograd = '''import torch
+def mingru_gradients(u_z, u_h, h0, dhs):
+    uz, uh = (torch.tensor(u, requires_grad=True) for u in (u_z, u_h))
+    z, h = torch.sigmoid(uz), torch.tensor(h0)
+    candidate = torch.where(uh >= 0, uh + 0.5, torch.sigmoid(uh))
+    states = []
+    for t in range(uz.shape[1]):
+        h = z[:, t] * h + (1 - z[:, t]) * candidate[:, t]
+        states.append(h)
+    (torch.stack(states, 1) * torch.tensor(dhs)).sum().backward()
+    return {"u_z": uz.grad.numpy(), "u_h": uh.grad.numpy()}'''
+    grades = grade(EX10, _with(EX10, mingru_gradients=autograd))
+    assert grades.failed == ["test_gate_gradient", "test_candidate_gradient"], grades.messages
+    assert all("Do the work yourself" in grades.messages[g] for g in grades.failed)
 
 
 # ---- the tests themselves ---------------------------------------------------------------
