@@ -170,12 +170,21 @@ def pytest_terminal_summary(terminalreporter):
     """Each chapter's execution time (kernel start included), to compare with its budget:
     'nbval' ran it in this run, 'cached' means its execution by the book (or an earlier run)
     was checked instead."""
-    if not _notebook_seconds:
-        return
-    terminalreporter.section("notebook execution times (budget: 60 s, 90 s for chapters 9 and 11)")
-    for path, (seconds, how) in sorted(_notebook_seconds.items()):
-        name = pathlib.Path(path).relative_to(ROOT)
-        terminalreporter.write_line(f"{seconds:7.1f} s  {how:6}  {name}")
+    if _notebook_seconds:
+        terminalreporter.section("notebook execution times (budget: 60 s, 90 s for chapters 9 "
+                                 "and 11)")
+        for path, (seconds, how) in sorted(_notebook_seconds.items()):
+            name = pathlib.Path(path).relative_to(ROOT)
+            terminalreporter.write_line(f"{seconds:7.1f} s  {how:6}  {name}")
+    # tests/test_full_scale.py records each chapter's time at the capped full scale
+    full_scale = {report.nodeid.split("[")[-1].rstrip("]"): value
+                  for reports in terminalreporter.stats.values() for report in reports
+                  for name, value in getattr(report, "user_properties", ())
+                  if name == "full_scale_seconds"}
+    if full_scale:
+        terminalreporter.section("full-scale smoke (RNNLAB_SCALE=full, capped steps), two at a time")
+        for chapter, seconds in sorted(full_scale.items()):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {chapter}")
 
 
 @pytest.fixture(scope="session")

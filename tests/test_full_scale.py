@@ -70,8 +70,9 @@ def full_scale_runs() -> dict:
 @pytest.mark.slow
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_the_full_scale_runs(path, full_scale_runs):
+def test_the_full_scale_runs(path, full_scale_runs, record_property):
     problem, seconds = full_scale_runs[path.name]
+    record_property("full_scale_seconds", seconds)      # listed at the end of the run (conftest)
     print(f"{path.name}: {seconds:.0f} s at RNNLAB_SCALE=full, RNNLAB_MAX_STEPS={MAX_STEPS}")
     assert problem is None, f"{path.name} at RNNLAB_SCALE=full, RNNLAB_MAX_STEPS={MAX_STEPS} {problem}"
 
