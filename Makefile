@@ -65,10 +65,14 @@ lock:
 
 venv: $(VENV)/.installed
 
+# Chapters run two at a time before the build (coursetools/execute.py); the book renders them
+# from the cache, and `make test` checks those executions instead of running them again.
 book: venv
+	$(BIN)/python -m coursetools.execute
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html
 
 test: venv browser sandbox
+	$(BIN)/python -m coursetools.execute
 	$(BIN)/python -m pytest
 
 # The edit loop: unit and parity tests only (no notebook, book, browser or grading run).

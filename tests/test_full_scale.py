@@ -7,18 +7,16 @@ device.keras_callbacks honour the cap). A mistake that only the full scale reach
 ``full=`` branch or a shape that only the bigger sizes produce, fails here. The executed
 notebooks are thrown away: the book shows the quick scale on a CPU.
 
-The chapters run two at a time, each in its own process and kernel (the models are small and
-single-threaded, so two cores run two chapters in about the time of one).
+The chapters run two at a time (the one with the most code first), each in its own process and
+kernel, by coursetools.execute.run_notebook, which also runs the book's chapters.
 """
 import concurrent.futures
 import os
 import pathlib
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
+
+from coursetools import execute
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -27,43 +25,23 @@ MAX_STEPS = "2"
 # a quick-scale run needs on two loaded cores, far less than a full-scale training takes.
 CHAPTER_BUDGET = 240
 WORKERS = max(1, min(2, os.cpu_count() or 1))
-RUNNER = """
-import sys
-import nbformat
-from nbclient import NotebookClient
-path = sys.argv[1]
-notebook = nbformat.read(path, as_version=4)
-client = NotebookClient(notebook, kernel_name="python3", timeout=None,
-                        resources={"metadata": {"path": sys.argv[2]}})
-client.execute()
-"""
 
 
 def run_full_scale(path: pathlib.Path) -> tuple[str | None, float]:
     """Execute one chapter at the capped full scale: (None or why it failed, seconds)."""
-    env = dict(os.environ, RNNLAB_SCALE="full", RNNLAB_MAX_STEPS=MAX_STEPS)
-    start = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", RUNNER, str(path), str(path.parent)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=CHAPTER_BUDGET)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)     # the runner and its kernel
-        process.communicate()
-        why = (f"ran past {CHAPTER_BUDGET} s (does its training take its length from "
-               "rnnlab.device.steps, or stop under RNNLAB_MAX_STEPS?)")
-        return why, time.monotonic() - start
-    seconds = time.monotonic() - start
-    if process.returncode != 0:
-        return f"failed:\n{output[-3000:]}", seconds
-    return None, seconds
+    problem, seconds = execute.run_notebook(
+        path, env={"RNNLAB_SCALE": "full", "RNNLAB_MAX_STEPS": MAX_STEPS}, budget=CHAPTER_BUDGET)
+    if problem and problem.startswith("ran past"):
+        problem += (" (does its training take its length from rnnlab.device.steps, or stop "
+                    "under RNNLAB_MAX_STEPS?)")
+    return problem, seconds
 
 
 @pytest.fixture(scope="module")
 def full_scale_runs() -> dict:
     with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-        futures = {path.name: pool.submit(run_full_scale, path) for path in CHAPTERS}
+        futures = {path.name: pool.submit(run_full_scale, path)
+                   for path in execute.longest_first(CHAPTERS)}
         return {name: future.result() for name, future in futures.items()}
 
 
