@@ -1,6 +1,7 @@
 """Test-suite wiring shared by every test folder.
 
-Each chapter is executed once per run of `make book` and `make test`, whichever comes first.
+Each chapter is executed once per run of `make book` and `make test`, whichever comes first
+(both start with coursetools/execute.py, which runs the missing chapters two at a time).
 They meet in the book's execution cache (jupyter-cache, ``_build/.jupyter_cache/<key>``, where
 the key hashes rnnlab and the lock: ``_ext/execution_key.py``):
 
@@ -13,7 +14,6 @@ the key hashes rnnlab and the lock: ``_ext/execution_key.py``):
 
 The site tests then build the book (``built_site``), which finds every chapter in the cache.
 """
-import importlib.util
 import os
 import pathlib
 import subprocess
@@ -22,22 +22,14 @@ import time
 
 import pytest
 
+from coursetools.execute import cached_execution, store_execution
+
 ROOT = pathlib.Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
 CHAPTERS = ROOT / "chapters"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("RNNLAB_STATIC_OUTPUT", "1")   # pages get summary lines, not bars
-
-
-def _load_execution_key():
-    spec = importlib.util.spec_from_file_location("execution_key", ROOT / "_ext" / "execution_key.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-execution_key = _load_execution_key()
 
 _failed_files: set[str] = set()
 _notebook_seconds: dict[str, tuple[float, str]] = {}   # path -> (seconds, how it ran)
@@ -53,21 +45,6 @@ def _is_chapter(path: pathlib.Path) -> bool:
 
 
 # ---- chapters the book (or an earlier run) already executed: check, don't run ---------------
-
-def cached_execution(path: pathlib.Path):
-    """(cache, record) of the chapter's execution under the current key, or None."""
-    folder = execution_key.cache_path(BUILD, ROOT, prune=False)
-    if not folder.is_dir():
-        return None
-    import nbformat
-    from jupyter_cache import get_cache
-
-    cache = get_cache(str(folder))
-    try:
-        return cache, cache.match_cache_notebook(nbformat.read(path, as_version=4))
-    except KeyError:
-        return None
-
 
 class ExecutedChapterError(Exception):
     pass
@@ -153,17 +130,7 @@ def pytest_runtest_teardown(item, nextitem):
     failed = path in _failed_files
     _notebook_seconds[path] = (seconds, "FAILED" if failed else "nbval")
     if not failed and _is_chapter(item.parent.path):
-        _cache_executed_notebook(item.parent.nb, path, seconds)
-
-
-def _cache_executed_notebook(notebook, path: str, seconds: float) -> None:
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-
-    cache = get_cache(str(execution_key.cache_path(BUILD, ROOT)))
-    cache.cache_notebook_bundle(
-        CacheBundleIn(notebook, path, data={"executed_by": "nbval", "execution_seconds": seconds}),
-        check_validity=False, overwrite=True)
+        store_execution(item.parent.nb, path, seconds, "nbval")
 
 
 def pytest_terminal_summary(terminalreporter):

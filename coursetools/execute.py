@@ -68,12 +68,43 @@ def run_notebook(path: pathlib.Path, env: dict | None = None, budget: float | No
     return None, time.monotonic() - start
 
 
-def _execution_key():
+def _load_execution_key():
     spec = importlib.util.spec_from_file_location("execution_key",
                                                   ROOT / "_ext" / "execution_key.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+execution_key = _load_execution_key()
+
+
+def cached_execution(path: pathlib.Path):
+    """(cache, record) of the chapter's execution under the current key, or None."""
+    folder = execution_key.cache_path(BUILD, ROOT, prune=False)
+    if not folder.is_dir():
+        return None
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(folder))
+    try:
+        return cache, cache.match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return None
+
+
+def store_execution(notebook, path, seconds: float, executed_by: str) -> None:
+    """Put an executed chapter into the cache of the current key (folders of other keys go),
+    where myst-nb and conftest.py find it."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(execution_key.cache_path(BUILD, ROOT)))
+    cache.cache_notebook_bundle(
+        CacheBundleIn(notebook, str(path),
+                      data={"executed_by": executed_by, "execution_seconds": seconds}),
+        check_validity=False, overwrite=True)
 
 
 def longest_first(chapters: list[pathlib.Path]) -> list[pathlib.Path]:
@@ -95,16 +126,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import nbformat
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
 
-    cache = get_cache(str(_execution_key().cache_path(BUILD, ROOT)))
-    chapters = []
-    for path in sorted(CHAPTERS.glob("*.ipynb")):
-        try:
-            cache.match_cache_notebook(nbformat.read(path, as_version=4))
-        except KeyError:
-            chapters.append(path)
+    execution_key.cache_path(BUILD, ROOT)          # as the book does: other keys' folders go
+    chapters = [p for p in sorted(CHAPTERS.glob("*.ipynb")) if cached_execution(p) is None]
     if not chapters:
         print("execute: every chapter's execution is in the cache")
         return 0
@@ -122,11 +146,8 @@ def main(argv=None) -> int:
             if problem:
                 print(f"execute: {path.name} {problem}\n(the book build runs it again and reports)")
                 continue
-            cache.cache_notebook_bundle(
-                CacheBundleIn(nbformat.read(outs[path], as_version=4), str(path),
-                              data={"executed_by": "coursetools.execute",
-                                    "execution_seconds": took}),
-                check_validity=False, overwrite=True)
+            store_execution(nbformat.read(outs[path], as_version=4), path, took,
+                            "coursetools.execute")
             print(f"execute: {path.name} {took:.1f} s")
     print(f"execute: done in {time.monotonic() - started:.0f} s")
     return 0
