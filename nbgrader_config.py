@@ -49,6 +49,11 @@ c.Execute.execute_retries = 0
 c.Execute.iopub_timeout = 15
 c.Execute.raise_on_iopub_timeout = False
 
+# Test cells never run in the student's kernel: the source notebook's test cells (public and
+# hidden parts) run in the grader's trusted interpreter, where the answers are proxies that
+# fetch data from the kernel (coursetools/verdicts.py); the outcome is the test cell's output.
+c.SandboxedExecute.source_root = os.path.join(HERE, "solutions")
+
 # A whole notebook gets notebook_timeout seconds (kernel start included): the cell running at
 # the limit is interrupted, the cells after it are not run and score 0.
 c.SandboxedExecute.notebook_timeout = 300

@@ -29,9 +29,11 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Integer, List, Unicode
 
+from coursetools.verdicts import ANSWER_LIMIT, Kernel, KernelGone, StudentError, TrustedNotebook
+from coursetools.verdicts import is_test_cell
 from coursetools.sandbox import (
     INSTALL_HINT,  # noqa: F401 (re-exported for callers of this module)
     OPT_OUT_VARIABLE,
@@ -43,6 +45,7 @@ from coursetools.sandbox import (
     sandbox_uid,
 )
 
+TAIL_BYTES = 64 * 1024                     # of the kernel's own stdout/stderr, kept to explain a death
 TIME_LIMIT_ERROR = "NotebookTimeLimit"     # ename of the cells cut or skipped by the limit
 DEAD_KERNEL_ERROR = "DeadKernelError"
 
@@ -77,7 +80,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.connection_file = os.path.join(self._socket_dir, "kernel.json")
         self.ip = os.path.join(self._socket_dir, "socket")
-        self._stderr = collections.deque(maxlen=40)
+        self._stderr = collections.deque()
 
     def scratch_files(self, cwd: str) -> dict[str, str]:
         """The assignment's data files beside the notebook: regular files only, no notebook,
@@ -150,17 +153,51 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._private, ignore_errors=True)
 
     def _drain(self, reader: int):
-        with os.fdopen(reader, "rb") as stream:
-            for line in stream:
-                self._stderr.append(line[:300].decode(errors="replace").rstrip())
+        """Read the kernel's own output in fixed chunks and keep a bounded tail: a kernel that
+        writes gigabytes without a newline costs the grader 64 KiB, not gigabytes."""
+        with os.fdopen(reader, "rb", buffering=0) as stream:
+            while chunk := stream.read(65536):
+                self._stderr.append(chunk)
+                while sum(len(c) for c in self._stderr) > TAIL_BYTES and len(self._stderr) > 1:
+                    self._stderr.popleft()
 
     def stderr_tail(self) -> str:
-        return "\n".join(self._stderr)
+        text = b"".join(self._stderr)[-TAIL_BYTES:].decode(errors="replace")
+        return "\n".join(line[:300] for line in text.splitlines()[-40:])
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
         if not restart:
             shutil.rmtree(self._private, ignore_errors=True)
+
+
+class SandboxKernel(Kernel):
+    """A probe runs as a cell of its own in the notebook's sandboxed kernel, through the same
+    nbclient client and timeouts as the student's cells; nothing it prints is kept but its
+    answer, read up to :data:`ANSWER_LIMIT` bytes."""
+
+    def __init__(self, executor: "SandboxedExecute", index: int):
+        self.executor, self.index = executor, index
+
+    def run(self, code: str) -> str:
+        executor = self.executor
+        if executor._past_deadline():
+            executor._timed_out = True
+            raise StudentError("the notebook ran past its time limit before this test finished")
+        executor._probe = []
+        executor._probe_bytes = 0
+        test_cell = executor.nb.cells[self.index]       # nbclient stores the cell it ran there
+        try:
+            executor.execute_cell(nbformat.v4.new_code_cell(code), self.index, store_history=False)
+        except DeadKernelError as err:
+            executor._kernel_died = True
+            raise KernelGone(str(err)) from None
+        finally:
+            answer, executor._probe = "".join(executor._probe or []), None
+            executor.nb.cells[self.index] = test_cell
+        if executor._past_deadline():
+            executor._timed_out = True
+        return answer
 
 
 def _error_output(ename: str, evalue: str):
@@ -176,6 +213,8 @@ class SandboxedExecute(Execute):
     notebook_timeout = Integer(300, help="wall-clock seconds for a whole notebook, kernel start "
                                "included; the cell running at the limit is interrupted and the "
                                "cells after it are not run (they score 0)").tag(config=True)
+    source_root = Unicode("", help="the folder of the source notebooks (solutions/): their given "
+                          "code and test cells are what the trusted side runs").tag(config=True)
     output_limit_mb = Integer(16, help="what a notebook may print and display in all; beyond it "
                               "prints and displays are dropped (errors are kept, cut short), so "
                               "a flood of output cannot exhaust the grader's memory"
@@ -196,6 +235,7 @@ class SandboxedExecute(Execute):
                 raise RuntimeError("refusing to grade: " + problem)
             self.kernel_manager_class = SandboxedKernelManager
         self._deadline = None
+        self._probe, self._verdicts, self._kernel_died, self._no_verdicts = None, None, False, ""
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -206,6 +246,12 @@ class SandboxedExecute(Execute):
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
+        if self._probe is not None:          # a probe's answer: kept apart, bounded, never shown
+            text = content.get("text", "") if msg.get("msg_type") == "stream" else ""
+            if self._probe_bytes + len(text) <= ANSWER_LIMIT:
+                self._probe.append(text)
+                self._probe_bytes += len(text)
+            return None
         if msg.get("msg_type") == "error":
             content["evalue"] = str(content.get("evalue", ""))[:10_000]
             content["traceback"] = [str(line)[:10_000] for line in content.get("traceback", [])[:200]]
@@ -226,6 +272,8 @@ class SandboxedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         self._cell_index = index
+        if is_test_cell(cell):
+            return self.judge(cell, index), resources
         if cell.cell_type == "code" and self._past_deadline():
             self._timed_out = True
             cell.outputs = [_error_output(TIME_LIMIT_ERROR, (
@@ -240,6 +288,41 @@ class SandboxedExecute(Execute):
                 "while this cell ran: it was interrupted")))
         return result
 
+    def judge(self, cell, index):
+        """A test cell never reaches the kernel: the source notebook's version of it runs in
+        the trusted namespace, and its outcome becomes the cell's only output."""
+        cell.outputs, cell.execution_count = [], None
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if self._verdicts is None:
+            outcome = ("NotGradable", self._no_verdicts)
+        elif self._past_deadline():
+            self._timed_out = True
+            outcome = (TIME_LIMIT_ERROR, f"the notebook ran past its time limit of "
+                       f"{self.notebook_timeout} s: this test was not run")
+        elif grade_id not in self._verdicts.test_ids:
+            outcome = ("NotGradable", "this test cell is not one of the assignment's tests")
+        else:
+            self._verdicts.kernel.index = index
+            outcome = self._verdicts.run_test(grade_id)
+        if outcome is not None:
+            cell.outputs = [_error_output(*outcome)]
+        if self._kernel_died:
+            raise DeadKernelError("the kernel died while a test asked it")
+        return cell
+
+    def _trusted(self, nb, resources):
+        """The trusted side of this notebook, or None (and why) without its source."""
+        info = (resources or {}).get("nbgrader", {})
+        path = pathlib.Path(self.source_root) / str(info.get("assignment")) / f"{info.get('notebook')}.ipynb"
+        if not self.source_root or not path.is_file():
+            self._no_verdicts = f"the source notebook {path} was not found: tests cannot run"
+            return None
+        source_nb = nbformat.read(path, as_version=4)
+        submitted = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
+        engine = TrustedNotebook(source_nb, SandboxKernel(self, 0), submitted)
+        engine.test_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if is_test_cell(c)}
+        return engine
+
     def preprocess(self, nb, resources=None, km=None):
         """Execute ``nb``; if the kernel dies (``os._exit``, ``exit()``, a segfault, the memory
         limit), every cell from the one that killed it on gets an error output, so its tests
@@ -248,6 +331,8 @@ class SandboxedExecute(Execute):
         self._cell_index = 0
         self._timed_out = False
         self._output_bytes, self._output_cut = 0, False
+        self._probe, self._kernel_died, self._no_verdicts = None, False, ""
+        self._verdicts = self._trusted(nb, resources)
         started = time.monotonic()
         self._deadline = started + self.notebook_timeout if self.notebook_timeout > 0 else None
         status = "graded"
@@ -259,7 +344,7 @@ class SandboxedExecute(Execute):
             self.log.warning("the kernel died at cell %d; the cells from there on score 0%s",
                              self._cell_index, f"; its last words:\n{tail}" if tail else "")
             for cell in nb.cells[self._cell_index:]:
-                if cell.cell_type == "code":
+                if cell.cell_type == "code" and not (is_test_cell(cell) and cell.outputs):
                     cell.outputs.append(_error_output(
                         DEAD_KERNEL_ERROR, "the kernel died before this cell finished"))
             return nb, resources
@@ -323,6 +408,9 @@ class RestoreDeletedCells(OverwriteCells):
         return nb, resources
 
 
+HIDDEN_REGION = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.DOTALL)
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Feedback shows whether hidden tests passed, never their code.
 
@@ -338,9 +426,10 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code" or "BEGIN HIDDEN TESTS" not in cell.source:
             return cell, resources
-        clear = ClearHiddenTests(enforce_metadata=False)
-        clear._remove_hidden_test_region(cell)
-        cell.source = cell.source.rstrip() + "\n# (hidden tests ran here; their code is not shown)"
+        # everything from the first BEGIN marker on goes: an unclosed region hides the rest
+        cell.source = HIDDEN_REGION.sub("", cell.source).rstrip()
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+        cell.source += "\n# (hidden tests ran here; their code is not shown)"
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output['ename']}: {output['evalue']}"]

@@ -1,10 +1,12 @@
-"""Grade an exercise in this process, the way autograde does, in a fraction of its time.
+"""Grade an exercise in this process with the engine autograde uses, in a fraction of its time.
 
-The solution notebook (solutions/, with its hidden tests) runs cell by cell in a fresh
-namespace named ``__main__``, with answer cells replaced by a submission; like nbgrader, it
-goes on after a failing cell, and each graded test cell scores all its points or none. Cell
-sources go into linecache as IPython puts them there, so ``inspect.getsource`` works on the
-submission's functions as it does in a kernel. No sandbox: for our own fake submissions only.
+The submission (the solution notebook's setup and answer cells, with answer cells replaced)
+runs cell by cell in a namespace of its own, the "kernel"; each test cell of the solution
+notebook (public and hidden parts) runs in the trusted namespace of
+:class:`coursetools.verdicts.TrustedNotebook`, where the answers are remote proxies that
+return data, exactly as at autograde (where the kernel is the sandboxed one). Like nbgrader,
+it goes on after a failing cell, and each test cell scores all its points or none. No
+sandbox: for our own fake submissions only.
 """
 import contextlib
 import io
@@ -16,17 +18,20 @@ from dataclasses import dataclass, field
 import nbformat
 from test_grading_helpers import ROOT
 
+from coursetools.verdicts import InProcessKernel, TrustedNotebook, is_test_cell
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 _cells = itertools.count()
 
 
 def run_cell(source: str, namespace: dict) -> BaseException | None:
-    """Execute one cell's code in ``namespace``; return the exception it raised, if any."""
+    """Execute one cell's code in ``namespace``; return the exception it raised, if any. The
+    source goes into linecache as IPython puts it there (``inspect.getsource`` works)."""
     filename = f"<exercise cell {next(_cells)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            exec(compile(source, filename, "exec"), namespace)  # noqa: S102 (our own test notebooks)
+            exec(compile(source, filename, "exec"), namespace)  # noqa: S102 (our own fakes)
     except Exception as err:  # noqa: BLE001 (a failing cell is an outcome, as in nbgrader)
         return err
     return None
@@ -47,8 +52,8 @@ class Grades:
         return [gid for gid in self.possible if self.points[gid] == 0]
 
 
-def _source_cells(slug):
-    return nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4).cells
+def source_notebook(slug):
+    return nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
 
 
 def release_answers(slug) -> dict:
@@ -59,22 +64,39 @@ def release_answers(slug) -> dict:
 
 
 def grade(slug: str, answers: dict | None = None, stop_after: str | None = None,
-          skip: tuple = ()) -> Grades:
+          skip: tuple = (), extra: dict | None = None) -> Grades:
     """Run the exercise with ``answers`` (grade_id -> source) in place of the solution's
-    answer cells; stop after the cell ``stop_after``; leave out the cells in ``skip``."""
-    grades, namespace = Grades(), {"__name__": "__main__"}
-    for cell in _source_cells(slug):
+    answer cells; stop after the cell ``stop_after``; leave out the cells in ``skip``;
+    ``extra`` (grade_id -> source) adds a student's cell after that cell (an attack)."""
+    source_nb = source_notebook(slug)
+    submitted = []
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not is_test_cell(cell) and meta.get("grade_id") not in skip:
+            text = (answers or {}).get(meta.get("grade_id"), cell.source) if meta.get("solution") else cell.source
+            submitted.append((meta.get("grade_id"), text))
+            if meta.get("grade_id") in (extra or {}):
+                submitted.append((None, extra[meta["grade_id"]]))
+    student = {"__name__": "__main__"}
+    engine = TrustedNotebook(source_nb, InProcessKernel(student), [s for _, s in submitted])
+    grades, queue = Grades(), list(submitted)
+    for cell in source_nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
         if cell.cell_type != "code" or gid in skip:
             continue
-        source = (answers or {}).get(gid, cell.source) if meta.get("solution") else cell.source
-        error = run_cell(source, namespace)
-        if meta.get("grade") and not meta.get("solution"):
+        if is_test_cell(cell):
+            outcome = engine.run_test(gid)
             grades.possible[gid] = meta["points"]
-            grades.points[gid] = 0 if error else meta["points"]
-            if error:
-                grades.messages[gid] = f"{type(error).__name__}: {error}"
+            grades.points[gid] = 0 if outcome else meta["points"]
+            if outcome:
+                grades.messages[gid] = f"{outcome[0]}: {outcome[1]}"
+        else:                          # the student's cells up to this one, in the "kernel"
+            while queue:
+                queued_gid, text = queue.pop(0)
+                run_cell(text, student)
+                if queued_gid == gid and not (queue and queue[0][0] is None):
+                    break
         if gid is not None and gid == stop_after:
             break
     return grades

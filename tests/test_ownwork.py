@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from exercise_runner import run_cell
 
-from rnnlab.ownwork import (
+from coursetools.ownwork import (
     assert_own_work,
     find_library_use,
     is_forbidden,
