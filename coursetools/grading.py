@@ -30,19 +30,27 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Dict, Integer, List, Unicode
 
-from coursetools.verdicts import ANSWER_LIMIT, Kernel, KernelGone, StudentError, TrustedNotebook
-from coursetools.verdicts import is_test_cell
 from coursetools.sandbox import (
     INSTALL_HINT,  # noqa: F401 (re-exported for callers of this module)
     OPT_OUT_VARIABLE,
     bwrap_command,
     environment_paths,
+    masked_folders,
     opted_out,
     privileged,
+    sandbox_forbids,
     sandbox_problem,
     sandbox_uid,
+)
+from coursetools.verdicts import (
+    ANSWER_LIMIT,
+    Kernel,
+    KernelGone,
+    StudentError,
+    TrustedNotebook,
+    is_test_cell,
 )
 
 TAIL_BYTES = 64 * 1024                     # of the kernel's own stdout/stderr, kept to explain a death
@@ -66,8 +74,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                          ).tag(config=True)
     threads = Integer(1, help="threads of NumPy/PyTorch/TensorFlow in the kernel; fixed so "
                       "that grades do not depend on how many notebooks run at once").tag(config=True)
-    hidden_paths = List(Unicode(), help="unused: the sandbox is an allow-list now "
-                        "(kept so that older configurations still load)").tag(config=True)
+    forbids = Dict(help="libraries left out of the sandbox (set per notebook by "
+                   "SandboxedExecute from the source notebook)")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -105,7 +113,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             cmd, private=pathlib.Path(self._private), binds=environment_paths(cmd[0]),
             scratch_files=self.scratch_files(cwd), socket_dir=self._socket_dir,
             memory_mb=self.memory_limit_mb, processes=self.process_limit,
-            scratch_mb=self.scratch_mb,
+            scratch_mb=self.scratch_mb, masks=masked_folders(self.forbids),
             env={name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                             "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                                             "TF_NUM_INTEROP_THREADS")})
@@ -237,6 +245,12 @@ class SandboxedExecute(Execute):
         self._deadline = None
         self._probe, self._verdicts, self._kernel_died, self._no_verdicts = None, None, False, ""
 
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.forbids = dict(getattr(self, "_forbids", {}))
+        return km
+
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         if self._deadline is None:
@@ -297,8 +311,8 @@ class SandboxedExecute(Execute):
             outcome = ("NotGradable", self._no_verdicts)
         elif self._past_deadline():
             self._timed_out = True
-            outcome = (TIME_LIMIT_ERROR, f"the notebook ran past its time limit of "
-                       f"{self.notebook_timeout} s: this test was not run")
+            outcome = (TIME_LIMIT_ERROR, (f"the notebook ran past its time limit of "
+                                          f"{self.notebook_timeout} s: this test was not run"))
         elif grade_id not in self._verdicts.test_ids:
             outcome = ("NotGradable", "this test cell is not one of the assignment's tests")
         else:
@@ -318,6 +332,7 @@ class SandboxedExecute(Execute):
             self._no_verdicts = f"the source notebook {path} was not found: tests cannot run"
             return None
         source_nb = nbformat.read(path, as_version=4)
+        self._forbids = sandbox_forbids(source_nb)
         submitted = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
         engine = TrustedNotebook(source_nb, SandboxKernel(self, 0), submitted)
         engine.test_ids = {c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if is_test_cell(c)}
@@ -332,6 +347,7 @@ class SandboxedExecute(Execute):
         self._timed_out = False
         self._output_bytes, self._output_cut = 0, False
         self._probe, self._kernel_died, self._no_verdicts = None, False, ""
+        self._forbids = {}
         self._verdicts = self._trusted(nb, resources)
         started = time.monotonic()
         self._deadline = started + self.notebook_timeout if self.notebook_timeout > 0 else None

@@ -20,11 +20,13 @@ but a short allow-list. The kernel runs as an unprivileged user (a dedicated uid
 grader is root, the grader's own uid in a user namespace otherwise) without capabilities,
 under ``prlimit``: address space, number of processes, file size, no core dumps.
 """
+import ast
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
@@ -41,6 +43,11 @@ TOOLS = tuple(shutil.which(tool, path="/usr/bin:/bin:/usr/sbin:/sbin") or f"/usr
               for tool in ("prlimit", "setpriv"))
 # the system's shared libraries; on a merged-/usr system /lib and /lib64 are links into /usr
 SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32")
+# "Forbidden means absent": the installed folders of each library an assignment forbids are
+# not in its sandbox at all (and rnnlab holds only the modules it allows), so importing one
+# fails with ModuleNotFoundError however the code reaches for it.
+LIBRARY_FOLDERS = {"torch": ("torch", "functorch", "torchgen"), "tensorflow": ("tensorflow",),
+                   "keras": ("keras",), "jax": ("jax", "jaxlib")}
 FIRST_UID = 2_000_000_000               # sandbox uids when grading as root: FIRST_UID + worker
 
 
@@ -86,6 +93,51 @@ def environment_paths(kernel_python: str) -> list[str]:
     return [p for p in dict.fromkeys(os.path.realpath(p) for p in paths) if os.path.isdir(p)]
 
 
+def sandbox_forbids(source_nb) -> dict[str, list[str]]:
+    """What an assignment's sandbox leaves out: torch, TensorFlow, Keras, JAX and rnnlab's
+    answer modules, except what the source notebook's own given code or model answers import
+    (so an exercise written in the course's style needs no entry anywhere). The decision is
+    read from the source notebook (solutions/), never from a submission."""
+    from coursetools.ownwork import FORBIDDEN
+    used = set()
+    for cell in source_nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                used.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                used.add(node.module)
+                used.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {"libraries": [name for name in FORBIDDEN
+                          if name == "rnnlab" or not any(u.split(".")[0] == name for u in used)],
+            "rnnlab_modules": sorted({u.split(".")[1] for u in used if u.startswith("rnnlab.")})}
+
+
+def masked_folders(forbids: dict) -> dict[str, list[str]]:
+    """{folder: the entries of it the sandbox keeps} for the site-packages folder and rnnlab,
+    from :func:`sandbox_forbids`."""
+    from coursetools.ownwork import ALLOWED
+    masks = {}
+    libraries = forbids.get("libraries", [])
+    gone = {folder for name in libraries for folder in LIBRARY_FOLDERS.get(name, ())}
+    if gone:
+        site = sysconfig.get_paths()["purelib"]
+        masks[os.path.realpath(site)] = [
+            entry for entry in sorted(os.listdir(site))
+            if entry.split("-")[0].split(".")[0].lower() not in gone]
+    if "rnnlab" in libraries:
+        modules = {m.split(".")[1] for m in ALLOWED} | set(forbids.get("rnnlab_modules", []))
+        masks[str(LIBRARY)] = sorted(entry for entry in os.listdir(LIBRARY)
+                                     if entry.split(".")[0] in modules | {"__init__"})
+    return masks
+
+
 def write_etc(folder: pathlib.Path, uid: int, gid: int) -> dict[str, str]:
     """The sandbox's /etc, written into ``folder``: {path inside: file outside}."""
     folder.mkdir(exist_ok=True)
@@ -109,13 +161,15 @@ def write_etc(folder: pathlib.Path, uid: int, gid: int) -> dict[str, str]:
 def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (),
                   scratch_files: dict[str, str] | None = None, socket_dir: str | None = None,
                   memory_mb: int = 3072, processes: int = 256, scratch_mb: int = 256,
-                  file_mb: int = 256, env: dict[str, str] | None = None) -> list[str]:
+                  file_mb: int = 256, env: dict[str, str] | None = None,
+                  masks: dict[str, list[str]] | None = None) -> list[str]:
     """bwrap + prlimit (+ setpriv as root) around ``cmd``.
 
     ``private`` is a host folder of this sandbox (its /etc files are written there);
     ``binds`` are extra read-only folders or files (the Python environment);
     ``scratch_files`` {name: host file} are put read-only into the scratch folder;
-    ``socket_dir`` is bound writable (the kernel's Unix sockets).
+    ``socket_dir`` is bound writable (the kernel's Unix sockets);
+    ``masks`` {folder: entries} shows only those entries of each folder (read-only).
     """
     root = privileged()
     uid, gid = (sandbox_uid(), sandbox_uid()) if root else (os.getuid(), os.getgid())
@@ -151,6 +205,11 @@ def bwrap_command(cmd: list[str], *, private: pathlib.Path, binds: list[str] = (
         args += ["--ro-bind", outside, inside]
     for inside, outside in writable.items():
         args += ["--bind", outside, inside]
+    for folder, keep in (masks or {}).items():          # an empty folder, then what it keeps
+        args += ["--perms", "0755", "--tmpfs", folder]
+        for entry in keep:
+            args += ["--ro-bind", os.path.join(folder, entry), os.path.join(folder, entry)]
+        args += ["--remount-ro", folder]
     for link, target in links.items():
         args += ["--symlink", target, link]
     variables = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}

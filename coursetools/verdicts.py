@@ -288,8 +288,8 @@ class InProcessKernel(Kernel):
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             try:
                 exec(compile(code, "<verdict probe>", "exec"), self.namespace)  # noqa: S102
-            except BaseException:  # noqa: BLE001 (no answer is the outcome)
-                pass
+            except BaseException as err:  # noqa: BLE001 (no answer is the outcome)
+                out.write(f"\n[the probe failed: {type(err).__name__}]\n")
         return out.getvalue()
 
 
