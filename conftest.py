@@ -1,142 +1,118 @@
 """Test-suite wiring shared by every test folder.
 
-Each chapter is executed once per run of `make book` and `make test`, whichever comes first
-(both start with coursetools/execute.py, which runs the missing chapters two at a time).
-They meet in the book's execution cache (jupyter-cache, ``_build/.jupyter_cache/<key>``, where
-the key hashes rnnlab and the lock: ``_ext/execution_key.py``):
+Each chapter is executed once per run of `make book` and `make test`, whichever comes first:
+both start with ``python -m coursetools.execute``, which runs the chapters the book's execution
+cache lacks (``_build/.jupyter_cache/<key>``; the key and the chapters' environment live in
+``coursetools/execute.py``). Collected by pytest, a chapter is one test item:
 
-- a chapter whose current code has an execution there (`make book` ran it, or an earlier test
-  run did) is not executed again: one test item checks that executed notebook (no cell raised,
-  as nbval would check) and reports how long its execution took;
-- any other chapter is executed by nbval (``--nbval-lax``: a cell must not raise; outputs are
-  not compared, they are stored clean), and when every cell passed, the executed notebook is
-  written into the cache, so the book build that follows reuses it.
+- when its current code has an execution under the current key (`make book` ran it, or an
+  earlier run), that executed notebook is checked: no cell raised;
+- otherwise this run executes it with the same runner, under the same environment and cell
+  timeout, reports the cell that failed, and stores a clean execution in the cache, so the book
+  build that follows reuses it.
 
-The site tests then build the book (``built_site``), which finds every chapter in the cache.
+The suite itself runs under the chapters' environment too (its kernels and subprocesses inherit
+it), whether started by make or as a bare ``pytest``.
 """
 import os
 import pathlib
+import re
 import subprocess
 import sys
-import time
+import tempfile
 
 import pytest
 
-from coursetools.execute import cached_execution, store_execution
+from coursetools import execute
 
 ROOT = pathlib.Path(__file__).resolve().parent
-BUILD = ROOT / "_build"
-CHAPTERS = ROOT / "chapters"
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("RNNLAB_STATIC_OUTPUT", "1")   # pages get summary lines, not bars
+execute.use_chapter_environment()
 
-_failed_files: set[str] = set()
 _notebook_seconds: dict[str, tuple[float, str]] = {}   # path -> (seconds, how it ran)
-_started: dict[str, float] = {}
-
-
-def _is_nbval_cell(item) -> bool:
-    return type(item).__name__ == "IPyNbCell"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _is_chapter(path: pathlib.Path) -> bool:
-    return path.suffix == ".ipynb" and path.parent == CHAPTERS
+    return path.suffix == ".ipynb" and path.parent == execute.CHAPTERS
 
 
-# ---- chapters the book (or an earlier run) already executed: check, don't run ---------------
-
-class ExecutedChapterError(Exception):
+class ChapterError(Exception):
     pass
 
 
-class ExecutedChapterItem(pytest.Item):
-    """The cached execution of one chapter: every code cell ran without raising."""
+class ChapterItem(pytest.Item):
+    """One chapter: every code cell runs without raising (those tagged ``raises-exception``
+    excepted), as executed by the book or, when the cache lacks it, by this run."""
 
     def runtest(self):
+        cached = execute.cached_execution(self.path)
+        if cached is None:
+            self._execute()
+        else:
+            self._check(*cached)
+
+    def _execute(self):
         import nbformat
 
-        cache, record = cached_execution(self.path)
+        with tempfile.TemporaryDirectory() as scratch:
+            out = pathlib.Path(scratch) / self.path.name
+            problem, seconds = execute.run_notebook(self.path, out=out)
+            if problem:
+                _notebook_seconds[str(self.path)] = (seconds, "FAILED")
+                raise ChapterError(_ANSI.sub("", problem))
+            _notebook_seconds[str(self.path)] = (seconds, "ran")
+            execute.store_execution(nbformat.read(out, as_version=4), self.path, seconds,
+                                    "pytest")
+
+    def _check(self, cache, record):
+        import nbformat
+
         _, notebook = cache.merge_match_into_notebook(nbformat.read(self.path, as_version=4))
-        seconds = record.data.get("execution_seconds")
-        _notebook_seconds[str(self.path)] = (seconds or 0.0, "cached")
+        seconds = record.data.get("execution_seconds") or 0.0
+        _notebook_seconds[str(self.path)] = (seconds, "cached")
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
                 continue
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    _notebook_seconds[str(self.path)] = (seconds or 0.0, "FAILED")
-                    raise ExecutedChapterError(
-                        f"cell {index} raised {output.ename}: {output.evalue}\n"
-                        f"{cell.source[:400]}")
+                    _notebook_seconds[str(self.path)] = (seconds, "FAILED")
+                    raise ChapterError(f"cell {index} raised {output.ename}: {output.evalue}\n"
+                                       f"{cell.source[:400]}")
 
     def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, ExecutedChapterError):
-            return f"{self.path.name}, as executed by the book:\n{excinfo.value}"
+        if isinstance(excinfo.value, ChapterError):
+            return f"{self.path.name}:\n{excinfo.value}"
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"{self.path.name}::executed (from the book's cache)"
+        return self.path, None, f"{self.path.name}::executed"
 
 
-class ExecutedChapter(pytest.File):
+class ChapterFile(pytest.File):
     def collect(self):
-        yield ExecutedChapterItem.from_parent(self, name="executed")
+        yield ChapterItem.from_parent(self, name="executed")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_collect_file(file_path, parent):
-    """A chapter with an up-to-date execution in the cache is checked, not run by nbval."""
+    """A chapter is checked (or executed) by ChapterItem, not by any notebook plugin."""
     outcome = yield
-    if _is_chapter(file_path) and cached_execution(file_path) is not None:
-        outcome.force_result([ExecutedChapter.from_parent(parent, path=file_path)])
+    if _is_chapter(file_path):
+        outcome.force_result([ChapterFile.from_parent(parent, path=file_path)])
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if _is_nbval_cell(item) or isinstance(item, ExecutedChapterItem):
+        if isinstance(item, ChapterItem):
             item.add_marker(pytest.mark.notebooks)
             item.add_marker(pytest.mark.slow)
 
 
-# ---- chapters nbval executes in this run: time them, store them in the cache ----------------
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if not _is_nbval_cell(item):
-        return
-    if report.failed:
-        _failed_files.add(str(item.parent.path))
-    if call.when == "call" and item.test_outputs is not None:
-        item.cell.outputs = item.test_outputs
-        item.cell.execution_count = item.cell_num + 1 if hasattr(item, "cell_num") else None
-
-
-def pytest_runtest_setup(item):
-    if _is_nbval_cell(item):
-        _started.setdefault(str(item.parent.path), time.perf_counter())
-
-
-def pytest_runtest_teardown(item, nextitem):
-    """After the last cell of a chapter: cache the executed notebook if all cells passed."""
-    if not _is_nbval_cell(item):
-        return
-    path = str(item.parent.path)
-    if nextitem is not None and nextitem.parent is item.parent:
-        return
-    seconds = time.perf_counter() - _started[path]
-    failed = path in _failed_files
-    _notebook_seconds[path] = (seconds, "FAILED" if failed else "nbval")
-    if not failed and _is_chapter(item.parent.path):
-        store_execution(item.parent.nb, path, seconds, "nbval")
-
-
 def pytest_terminal_summary(terminalreporter):
     """Each chapter's execution time (kernel start included), to compare with its budget:
-    'nbval' ran it in this run, 'cached' means its execution by the book (or an earlier run)
-    was checked instead."""
+    'ran' in this run, 'cached' when its execution by the book (or an earlier run) was
+    checked instead."""
     if _notebook_seconds:
         terminalreporter.section("notebook execution times (budget: 60 s, 90 s for chapters 9 "
                                  "and 11)")
@@ -154,18 +130,39 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{seconds:7.1f} s  {chapter}")
 
 
+# ---- the website ---------------------------------------------------------------------------
+
+BUILD = execute.BUILD
+BOOK_COMMAND = ["jupyter-book", "build", ".", "-W", "-n", "--keep-going", "--builder", "html"]
+# What the book is not built from: outputs, environments, caches, the tests themselves.
+_NOT_SOURCES = {"_build", ".venv", ".git", ".pytest_cache", "__pycache__", ".ipynb_checkpoints",
+                "artifacts", "submitted", "autograded", "feedback", "tests", "node_modules"}
+
+
+def newest_source(root: pathlib.Path = ROOT) -> float:
+    """The latest modification time of a file the book could be built from."""
+    newest = 0.0
+    for folder, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if name not in _NOT_SOURCES]
+        for name in files:
+            newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+    return newest
+
+
 @pytest.fixture(scope="session")
 def built_site() -> pathlib.Path:
-    """Build the book (warnings are errors) and return ``_build/html``.
+    """``_build/html``, the website `make book` built (its log: ``_build/build.log``).
 
-    Chapters already executed (by the book, or by nbval in this run) come from the cache; in a
-    run without the notebooks, the build executes whatever the cache lacks.
-    """
-    command = [str(pathlib.Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-               "-W", "-n", "--keep-going", "--builder", "html"]
+    CI builds the book before the tests, and a second build would only repeat it: the tests
+    read that build. When there is none, or a source changed after it was built, the book is
+    built here with `make book`'s command (warnings are errors; the chapters come from the
+    execution cache, and whatever it lacks is executed)."""
+    html, log = BUILD / "html", BUILD / "build.log"
+    if (html / "index.html").exists() and log.exists() and newest_source() < log.stat().st_mtime:
+        return html
+    command = [str(pathlib.Path(sys.executable).parent / BOOK_COMMAND[0]), *BOOK_COMMAND[1:]]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    log = result.stdout + result.stderr
-    (BUILD / "build.log").parent.mkdir(exist_ok=True)
-    (BUILD / "build.log").write_text(log)
-    assert result.returncode == 0, f"jupyter-book build failed:\n{log[-6000:]}"
-    return BUILD / "html"
+    BUILD.mkdir(exist_ok=True)
+    log.write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"jupyter-book build failed:\n{log.read_text()[-6000:]}"
+    return html

@@ -10,7 +10,9 @@ a minute on a 2-core laptop CPU.
 rnnlab's training loops stop after that many updates, and ``keras_callbacks()`` stops Keras'
 ``fit`` after that many batches. The test suite runs every chapter with ``RNNLAB_SCALE=full``
 and ``RNNLAB_MAX_STEPS=2`` (tests/test_full_scale.py): the full scale's sizes and code paths,
-executed in minutes on a CPU, so a mistake that only the full scale reaches fails CI.
+executed in minutes on a CPU, so a mistake that only the full scale reaches fails CI. Such a
+run proves that the code runs, not what it scores: ``capped()`` cuts what a chapter evaluates
+on to a slice there, while the data, the models and their shapes keep the full scale's sizes.
 """
 import os
 from typing import TypeVar
@@ -18,6 +20,7 @@ from typing import TypeVar
 T = TypeVar("T")
 SCALES = ("quick", "full")
 MAX_STEPS_VARIABLE = "RNNLAB_MAX_STEPS"
+HELD_OUT_UNDER_CAP = 20_000   # items of held-out data that a capped run evaluates on
 
 
 def cuda_available() -> bool:
@@ -67,6 +70,12 @@ def steps(quick: int, full: int) -> int:
     chosen = pick(quick, full)
     cap = max_steps()
     return chosen if cap is None else min(chosen, cap)
+
+
+def capped(held_out):
+    """The held-out data to evaluate on: all of ``held_out``, or its first
+    :data:`HELD_OUT_UNDER_CAP` items when ``RNNLAB_MAX_STEPS`` caps the run."""
+    return held_out if max_steps() is None else held_out[:HELD_OUT_UNDER_CAP]
 
 
 def keras_callbacks() -> list:

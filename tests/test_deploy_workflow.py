@@ -1,8 +1,8 @@
 """The GitHub workflows, loaded as YAML and checked by value: the test workflow runs `.ci/run`
 (the README's two commands) on every push and pull request; the Pages workflow runs only after
 it passed on main, builds the book with the README's command and publishes what that command
-builds; both key the executed chapters by everything they run, with no fallback to an older
-cache; the launch buttons and repository links come from `repository.url` alone."""
+builds; both key the executed chapters by everything they run (the execution key that
+coursetools.execute computes, and the chapters' code); the launch buttons and repository links come from `repository.url` alone."""
 import copy
 import pathlib
 import re
@@ -166,17 +166,16 @@ def test_ci_runs_the_readme_commands_in_the_readme_order():
 
 @pytest.mark.parametrize("path", [WORKFLOW, TEST_WORKFLOW], ids=lambda p: p.name)
 def test_the_execution_cache_is_keyed_by_what_chapters_run(path):
-    """No restore-keys: a chapter executed against older rnnlab or libraries is never restored."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("execution_key", ROOT / "_ext" / "execution_key.py")
-    execution_key = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(execution_key)
+    """The cache key is the execution key, computed by coursetools.execute (not a copy of its
+    inputs), and the chapters' code; a fallback keeps the execution key."""
     steps = [step for job in _load(path)["jobs"].values() for step in job.get("steps", [])]
+    keyed = [step for step in steps if step.get("run", "").strip() ==
+             'echo "key=$(python3 -m coursetools.execute --key)" >> "$GITHUB_OUTPUT"']
+    assert len(keyed) == 1, "no step computes the execution key with coursetools.execute"
+    execution_key = "${{ steps." + keyed[0]["id"] + ".outputs.key }}"
     caches = [step for step in steps if step.get("uses", "").startswith("actions/cache")
               and step["with"]["path"] == "_build/.jupyter_cache"]
-    assert len(caches) == 1
-    key = caches[0]["with"]["key"]
-    for pattern in ("chapters/*.ipynb", *execution_key.INPUTS):
-        assert f"'{pattern}'" in key, f"the cache key does not hash {pattern}"
-    assert "restore-keys" not in caches[0]["with"]
+    assert len(caches) == 1 and steps.index(keyed[0]) < steps.index(caches[0])
+    assert caches[0]["with"]["key"] == (f"jupyter-cache-{execution_key}-"
+                                        "${{ hashFiles('chapters/*.ipynb') }}")
+    assert caches[0]["with"].get("restore-keys", "").strip() in ("", f"jupyter-cache-{execution_key}-")

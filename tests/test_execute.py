@@ -1,4 +1,12 @@
-"""coursetools.execute: the chapters it runs ahead of the book are found in the book's cache."""
+"""coursetools.execute: its runs are found in the book's cache, run under the chapters'
+environment, and end with their kernels when stopped."""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
 import nbformat
 import pytest
 from jupyter_cache import get_cache
@@ -15,17 +23,34 @@ def _notebook(tmp_path, name, *sources):
     return path
 
 
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, which has ended and waits to be reaped, is not)."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 @pytest.mark.slow
-def test_an_executed_notebook_hashes_like_its_source(tmp_path):
+def test_a_run_hashes_like_its_source_under_the_chapters_environment(tmp_path, monkeypatch):
     """myst-nb matches a chapter to the cache by the hash of its code cells and their metadata:
     an execution that added per-cell timing metadata would never be found, and the book would
-    run every chapter a second time."""
-    path = _notebook(tmp_path, "ok.ipynb", "x = 6 * 7", "print(x)")
+    run every chapter a second time. And a bare `pytest` or `python -m coursetools.execute`
+    (no Makefile exports, other values in the caller's environment) runs its kernel under
+    ENVIRONMENT: string hashing fixed, static output, quiet TensorFlow."""
+    for name in execute.ENVIRONMENT:
+        monkeypatch.setenv(name, "caller's value")
+    names = sorted(execute.ENVIRONMENT)
+    path = _notebook(tmp_path, "ok.ipynb", "x = 6 * 7",
+                     f"import os, sys\nprint(x, [os.environ.get(n) for n in {names!r}], "
+                     "sys.flags.hash_randomization)")
     out = tmp_path / "executed.ipynb"
     problem, seconds = execute.run_notebook(path, cell_timeout=60, out=out)
-    assert problem is None and seconds > 0
+    assert problem is None and seconds > 0, problem
     executed = nbformat.read(out, as_version=4)
-    assert executed.cells[1].outputs[0]["text"] == "42\n"
+    environment = [execute.ENVIRONMENT[name] for name in names]
+    assert executed.cells[1].outputs[0]["text"] == f"42 {environment} 0\n"
     cache = get_cache(str(tmp_path / "cache"))
     source_hash = cache.create_hashed_notebook(nbformat.read(path, as_version=4))[1]
     assert cache.create_hashed_notebook(executed)[1] == source_hash
@@ -38,6 +63,53 @@ def test_a_failing_cell_is_reported_and_nothing_is_written(tmp_path):
     problem, _ = execute.run_notebook(path, cell_timeout=60, out=out)
     assert problem is not None and "broken chapter" in problem
     assert not out.exists()
+
+
+def test_the_key_changes_with_the_environment_chapters_run_under(monkeypatch):
+    for name in execute.SCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    plain = execute.execution_key()
+    monkeypatch.setenv("RNNLAB_SCALE", "full")
+    assert execute.execution_key() != plain
+    monkeypatch.delenv("RNNLAB_SCALE")
+    monkeypatch.setitem(execute.ENVIRONMENT, "PYTHONHASHSEED", "1")
+    assert execute.execution_key() != plain
+    monkeypatch.setitem(execute.ENVIRONMENT, "PYTHONHASHSEED", "0")
+    monkeypatch.setenv("PYTHONHASHSEED", "123")          # the caller's own is overridden
+    assert execute.execution_key() == plain
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_the_kernels_it_started(tmp_path):
+    """Interrupted (SIGINT, as Ctrl-C sends), the runner ends its notebook's kernel, which
+    jupyter_client starts in a session of its own, out of the terminal's reach."""
+    pid_file = tmp_path / "kernel.pid"
+    path = _notebook(tmp_path, "slow.ipynb",
+                     f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                     "time.sleep(600)")
+    interrupted = ("import pathlib, sys\nfrom coursetools import execute\n"
+                   "execute.run_notebooks([pathlib.Path(sys.argv[1])], jobs=1)")
+    driver = subprocess.Popen(
+        [sys.executable, "-c", interrupted, str(path)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(execute.ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    kernel = None
+    try:
+        deadline = time.monotonic() + 120
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline and driver.poll() is None, driver.communicate()[0]
+            time.sleep(0.2)
+        kernel = int(pid_file.read_text())
+        driver.send_signal(signal.SIGINT)
+        output, _ = driver.communicate(timeout=30)
+        assert "KeyboardInterrupt" in output
+        deadline = time.monotonic() + 10
+        while _alive(kernel) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(kernel), "the notebook's kernel outlived the interrupted run"
+    finally:
+        driver.kill()
+        if kernel and _alive(kernel):
+            os.kill(kernel, signal.SIGKILL)
 
 
 def test_the_chapter_with_the_most_code_starts_first(tmp_path):

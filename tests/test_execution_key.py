@@ -1,18 +1,14 @@
-"""The book's execution cache is keyed by what chapters run (_ext/execution_key.py): an edit to
-rnnlab or to the lock executes every chapter again and the page changes (the GitHub
-workflows' cache keys: tests/test_deploy_workflow.py)."""
-import importlib.util
-import pathlib
+"""The book's execution cache is keyed by what chapters run (coursetools/execute.py, handed to
+the book by _ext/execution_key.py): an edit to rnnlab or to the lock executes every chapter
+again and the page changes (the GitHub workflows' cache keys: tests/test_deploy_workflow.py)."""
 import subprocess
 import sys
 
 import nbformat
 import pytest
+from course import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("execution_key", ROOT / "_ext" / "execution_key.py")
-execution_key = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(execution_key)
+from coursetools import execute as execution_key
 
 
 def _tree(root, files):

@@ -3,46 +3,39 @@ test would otherwise reach) with RNNLAB_MAX_STEPS capping training at a few upda
 
 The full scale's sizes (more data, bigger models, longer sequences) and its branches are
 executed; only the number of updates is cut (rnnlab.device.steps, rnnlab's training loops and
-device.keras_callbacks honour the cap). A mistake that only the full scale reaches, a typo in a
+device.keras_callbacks honour the cap), and what a chapter evaluates on (rnnlab.device.capped:
+chapter 9 would otherwise score four models on the whole held-out text). A mistake that only the full scale reaches, a typo in a
 ``full=`` branch or a shape that only the bigger sizes produce, fails here. The executed
 notebooks are thrown away: the book shows the quick scale on a CPU.
 
 The chapters run two at a time (the one with the most code first), each in its own process and
-kernel, by coursetools.execute.run_notebook, which also runs the book's chapters.
+kernel, by coursetools.execute, which also runs the book's chapters.
 """
-import concurrent.futures
-import os
-import pathlib
 
 import pytest
+from course import CHAPTERS
 
 from coursetools import execute
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MAX_STEPS = "2"
 # Seconds for a whole chapter (kernel start included) at the full scale with the cap: more than
 # a quick-scale run needs on two loaded cores, far less than a full-scale training takes.
 CHAPTER_BUDGET = 240
-WORKERS = max(1, min(2, os.cpu_count() or 1))
+FULL_SCALE = {"RNNLAB_SCALE": "full", "RNNLAB_MAX_STEPS": MAX_STEPS}
 
 
-def run_full_scale(path: pathlib.Path) -> tuple[str | None, float]:
-    """Execute one chapter at the capped full scale: (None or why it failed, seconds)."""
-    problem, seconds = execute.run_notebook(
-        path, env={"RNNLAB_SCALE": "full", "RNNLAB_MAX_STEPS": MAX_STEPS}, budget=CHAPTER_BUDGET)
+def explained(problem: str | None) -> str | None:
     if problem and problem.startswith("ran past"):
         problem += (" (does its training take its length from rnnlab.device.steps, or stop "
-                    "under RNNLAB_MAX_STEPS?)")
-    return problem, seconds
+                    "under RNNLAB_MAX_STEPS? does it evaluate on rnnlab.device.capped data?)")
+    return problem
 
 
 @pytest.fixture(scope="module")
 def full_scale_runs() -> dict:
-    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-        futures = {path.name: pool.submit(run_full_scale, path)
-                   for path in execute.longest_first(CHAPTERS)}
-        return {name: future.result() for name, future in futures.items()}
+    runs = execute.run_notebooks(CHAPTERS, execute.default_jobs(), env=FULL_SCALE,
+                                 budget=CHAPTER_BUDGET)
+    return {path.name: (explained(problem), seconds) for path, (problem, seconds) in runs.items()}
 
 
 @pytest.mark.slow
@@ -67,5 +60,5 @@ def test_a_failing_full_branch_is_reported(tmp_path):
                                        "language": "python"}
     path = tmp_path / "broken.ipynb"
     nbformat.write(notebook, path)
-    problem, _ = run_full_scale(path)
+    problem, _ = execute.run_notebook(path, env=FULL_SCALE, budget=CHAPTER_BUDGET)
     assert problem is not None and "full branch" in problem

@@ -208,9 +208,12 @@ def test_steps_are_capped_by_rnnlab_max_steps(monkeypatch):
     monkeypatch.delenv("RNNLAB_MAX_STEPS", raising=False)
     assert device.max_steps() is None and device.steps(10, 3000) == 3000
     assert device.keras_callbacks() == []
+    assert len(device.capped(np.arange(10**6))) == 10**6     # uncapped: all of it
     monkeypatch.setenv("RNNLAB_MAX_STEPS", "2")
     assert device.steps(10, 3000) == 2 and device.steps(1, 1) == 1
     assert device.pick(10, 3000) == 3000                    # sizes keep the full scale
+    held_out = np.arange(device.HELD_OUT_UNDER_CAP + 5)
+    np.testing.assert_array_equal(device.capped(held_out), held_out[:-5])
     assert "at most 2 updates" in device.describe()
     for bad in ("0", "-3", "two"):
         monkeypatch.setenv("RNNLAB_MAX_STEPS", bad)
