@@ -269,6 +269,12 @@ def longest_first(chapters: list[pathlib.Path]) -> list[pathlib.Path]:
     return sorted(chapters, key=code_size, reverse=True)
 
 
+def chapter_sums(chapters: pathlib.Path = CHAPTERS) -> str:
+    """One line per chapter notebook: the SHA-256 of its bytes and its name."""
+    return "".join(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
+                   for path in sorted(chapters.glob("*.ipynb")))
+
+
 def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -284,11 +290,19 @@ def main(argv=None) -> int:
         print(execution_key())
         return 0
 
+    # A warm `make book` asks this every time: when the chapters are byte for byte the ones
+    # found in this key's cache last time, it answers without opening the cache.
+    stamp = cache_path(BUILD, ROOT) / "chapters.sha256"   # as the book does: other keys go
+    if stamp.is_file() and stamp.read_text() == chapter_sums(CHAPTERS):
+        print("execute: every chapter's execution is in the cache")
+        return 0
+
     import nbformat
 
-    cache_path()                                   # as the book does: other keys' folders go
-    chapters = [p for p in sorted(CHAPTERS.glob("*.ipynb")) if cached_execution(p) is None]
+    chapters = [p for p in sorted(CHAPTERS.glob("*.ipynb"))
+                if cached_execution(p, BUILD, ROOT) is None]
     if not chapters:
+        stamp.write_text(chapter_sums(CHAPTERS))
         print("execute: every chapter's execution is in the cache")
         return 0
     print(f"execute: {len(chapters)} chapter(s), {max(1, args.jobs)} at a time")
@@ -301,14 +315,16 @@ def main(argv=None) -> int:
                 print(f"execute: {path.name} {problem}\n(the book build runs it again and reports)")
                 return
             notebook = nbformat.read(executed / path.name, as_version=4)
-            store_execution(notebook, path, seconds, "coursetools.execute")
+            store_execution(notebook, path, seconds, "coursetools.execute", BUILD, ROOT)
             print(f"execute: {path.name} {seconds:.1f} s", flush=True)
 
         try:
-            run_notebooks(chapters, args.jobs, on_done=keep, out_dir=executed)
+            runs = run_notebooks(chapters, args.jobs, on_done=keep, out_dir=executed)
         except KeyboardInterrupt:
             print("execute: interrupted; every kernel it started has ended", file=sys.stderr)
             return 130
+    if not any(problem for problem, _ in runs.values()):
+        stamp.write_text(chapter_sums(CHAPTERS))
     print(f"execute: done in {time.monotonic() - started:.0f} s")
     return 0
 

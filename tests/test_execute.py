@@ -112,6 +112,39 @@ def test_ctrl_c_ends_the_kernels_it_started(tmp_path):
             os.kill(kernel, signal.SIGKILL)
 
 
+@pytest.mark.slow
+def test_main_runs_what_the_cache_lacks_and_then_nothing(tmp_path, monkeypatch, capsys):
+    """`python -m coursetools.execute` stores a chapter it ran where the book looks for it; run
+    again it finds every chapter (from the stamp, or from the cache itself), and an edited
+    chapter runs again."""
+    (tmp_path / "chapters").mkdir()
+    chapter = _notebook(tmp_path / "chapters", "01_a.ipynb", "print(6 * 7)")
+    for name, value in (("ROOT", tmp_path), ("BUILD", tmp_path / "_build"),
+                        ("CHAPTERS", tmp_path / "chapters")):
+        monkeypatch.setattr(execute, name, value)
+    assert execute.main([]) == 0
+    assert "execute: 1 chapter(s)" in capsys.readouterr().out
+    cache, _ = execute.cached_execution(chapter, tmp_path / "_build", tmp_path)
+    _, executed = cache.merge_match_into_notebook(nbformat.read(chapter, as_version=4))
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    stamp = execute.cache_path(tmp_path / "_build", tmp_path) / "chapters.sha256"
+    for _ in ("with the stamp", "from the cache"):
+        assert execute.main([]) == 0
+        assert "every chapter's execution is in the cache" in capsys.readouterr().out
+        stamp.unlink()
+    _notebook(tmp_path / "chapters", "01_a.ipynb", "print(6 * 9)")
+
+    def failing(paths, jobs, on_done, **options):
+        for path in paths:
+            on_done(path, "failed in this test", 0.0)
+        return {path: ("failed in this test", 0.0) for path in paths}
+
+    monkeypatch.setattr(execute, "run_notebooks", failing)
+    assert execute.main([]) == 0
+    assert "01_a.ipynb failed in this test" in capsys.readouterr().out
+    assert not stamp.exists(), "a stamp claims a chapter that is not in the cache"
+
+
 def test_the_chapter_with_the_most_code_starts_first(tmp_path):
     small = _notebook(tmp_path, "a.ipynb", "x = 1")
     large = _notebook(tmp_path, "b.ipynb", "x = 1\n" * 50, "y = 2")
