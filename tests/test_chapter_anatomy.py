@@ -5,21 +5,21 @@ style: a paragraph that starts with ``**The question of this chapter:**`` and en
 Closing: the last three sections are ``## Summary``, ``## Try this`` and ``## Exercise``, in
 that order, and the Exercise section links to a released assignment that exists.
 
-Splits: a chapter whose code makes training and held-out sets calls
-``rnnlab.data.assert_disjoint`` (nbval then runs those assertions in every test run).
+Splits: a cell that makes training and held-out sets (one assignment binds a training name and
+a held-out name: ``train_x, test_x = ...``) calls ``rnnlab.data.assert_disjoint`` itself, so every
+split is checked where it is made (and the test run executes those assertions).
 """
+import ast
 import json
 import pathlib
 import re
 
 import pytest
+from course import CHAPTERS
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 QUESTION = re.compile(r"\*\*The question of this chapter:\*\*(?P<question>[^\n]+(?:\n[^\n]+)*)")
-TRAINING_NAME = re.compile(r"^\s*\(?[\w, ]*\b(?:train|training)(?:_\w+)?\b[\w, ]*\)?\s*=", re.MULTILINE)
-HELD_OUT_NAME = re.compile(r"^\s*\(?[\w, ]*\b(?:test|val|valid|validation|held_out|heldout|unseen)"
-                           r"(?:_\w+)?\b[\w, ]*\)?\s*=", re.MULTILINE)
+TRAINING_NAME = re.compile(r"^(?:train|training)(?:_\w+)?$")
+HELD_OUT_NAME = re.compile(r"^(?:test|val|valid|validation|held_out|heldout|unseen)(?:_\w+)?$")
 
 
 def cells(path: pathlib.Path) -> list[dict]:
@@ -30,8 +30,27 @@ def markdown(path):
     return ["".join(c["source"]) for c in cells(path) if c["cell_type"] == "markdown"]
 
 
-def code(path):
-    return "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "code")
+def code_cells(path) -> list[str]:
+    return ["".join(c["source"]) for c in cells(path) if c["cell_type"] == "code"]
+
+
+def unchecked_splits(source: str) -> list[str]:
+    """The assignments of a cell that split into training and held-out sets, when the cell
+    never calls ``assert_disjoint`` (IPython magics are read as comments)."""
+    tree = ast.parse("\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
+                               for line in source.splitlines()))
+    calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+             for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    if "assert_disjoint" in calls:
+        return []
+    splits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            names = [n.id for target in node.targets for n in ast.walk(target)
+                     if isinstance(n, ast.Name)]
+            if any(map(TRAINING_NAME.match, names)) and any(map(HELD_OUT_NAME.match, names)):
+                splits.append(ast.get_source_segment(source, node).splitlines()[0])
+    return splits
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -58,10 +77,19 @@ def test_chapter_closes_with_summary_try_this_and_exercise(path):
         assert target.exists(), f"{path.name}: the exercise link {link} points nowhere"
 
 
+def test_a_split_is_found_and_its_check_must_be_in_its_cell():
+    assert unchecked_splits("train_m, test_m = (x[:9], y[:9]), (x[9:], y[9:])\n") == [
+        "train_m, test_m = (x[:9], y[:9]), (x[9:], y[9:])"]
+    assert unchecked_splits("%time train, val = a[:9], a[9:]\n") == []     # a magic
+    assert unchecked_splits("train_x, test_x = a[:9], a[9:]\n"
+                            "data.assert_disjoint(train_x, test_x)") == []
+    assert unchecked_splits("train_ids = encode(train_text)\nval_ids = encode(val_text)") == []
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_every_split_asserts_that_it_does_not_leak(path):
-    source = code(path)
-    if TRAINING_NAME.search(source) and HELD_OUT_NAME.search(source):
-        assert "assert_disjoint(" in source, (
-            f"{path.name} splits data into training and held-out sets but never calls "
-            "rnnlab.data.assert_disjoint on them")
+    unchecked = [f"code cell {index}: {split}" for index, source in enumerate(code_cells(path))
+                 for split in unchecked_splits(source)]
+    assert not unchecked, (
+        f"{path.name} splits into training and held-out sets without calling "
+        "rnnlab.data.assert_disjoint in the same cell:\n" + "\n".join(unchecked))

@@ -1,11 +1,11 @@
-"""Notebooks are stored clean: no outputs, no execution counts, the python3 kernel, every
-chapter listed in the table of contents."""
+"""Notebooks are stored clean: no outputs, no execution counts, the python3 kernel; the chapters
+are exactly the table of contents' chapters."""
 import json
-import pathlib
 
 import pytest
+import yaml
+from course import CHAPTERS, ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("chapters", "solutions", "exercises")
                    for p in (ROOT / folder).rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
@@ -26,11 +26,27 @@ def test_notebook_is_stored_clean(path):
     assert not stray, f"notebook metadata has stray keys {sorted(stray)}"
 
 
-def test_there_are_chapters():
-    assert len(list((ROOT / "chapters").glob("*.ipynb"))) >= 4
+def toc_files(entry) -> list[str]:
+    """Every ``file:`` of a table of contents (jupyter-book's _toc.yml), depth first."""
+    if isinstance(entry, dict):
+        return [*([entry["file"]] if "file" in entry else []),
+                *(name for value in entry.values() for name in toc_files(value))]
+    if isinstance(entry, list):
+        return [name for item in entry for name in toc_files(item)]
+    return []
 
 
-def test_every_chapter_is_in_the_table_of_contents():
-    toc = (ROOT / "_toc.yml").read_text()
-    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
-        assert f"chapters/{path.stem}" in toc, f"{path.name} is missing from _toc.yml"
+def test_the_chapters_are_the_table_of_contents_chapters():
+    listed = [name for name in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+              if name.startswith("chapters/")]
+    assert len(listed) == len(set(listed)), f"a chapter is listed twice: {listed}"
+    assert listed == sorted(listed), "the table of contents lists the chapters out of order"
+    assert set(listed) == {f"chapters/{path.stem}" for path in CHAPTERS}, (
+        "_toc.yml and chapters/ disagree: "
+        f"{sorted(set(listed) ^ {f'chapters/{path.stem}' for path in CHAPTERS})}")
+
+
+def test_toc_files_finds_nested_entries():
+    toc = {"root": "intro", "parts": [{"chapters": [{"file": "chapters/01_a"},
+                                                    {"file": "b", "sections": [{"file": "c"}]}]}]}
+    assert toc_files(toc) == ["chapters/01_a", "b", "c"]

@@ -2,14 +2,14 @@
 executed outputs and figures, MathJax is served from the site itself, and no page loads a
 script, style, font or image from off the machine. (The browser test opens the pages.)"""
 import html
-import pathlib
 import re
 
+import course
 import pytest
+from course import ROOT
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = [path.stem for path in course.CHAPTERS]
 # attributes that make a browser fetch something: src=, and href= on <link>
 _FETCHED = re.compile(r"<(script|img|link|source|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE)
 
