@@ -490,3 +490,54 @@ def _copy_into(sent, back, handle):
         sent[:] = new
     elif isinstance(sent, np.random.Generator) and isinstance(new, np.random.Generator):
         sent.bit_generator.state = new.bit_generator.state
+
+
+# ---- what the instructor should look at: a static scan, outside any kernel ----------------
+
+SUSPICIOUS_NAMES = {"get_ipython", "In", "Out", "_ih", "_oh", "_ii", "_iii", "__builtins__",
+                    "exec", "eval", "compile", "__import__", "globals", "locals", "vars",
+                    "breakpoint", "setattr", "delattr"}
+SUSPICIOUS_ATTRIBUTES = {"input_transformers_cleanup", "input_transformers_post",
+                         "ast_transformers", "events", "run_cell", "run_cell_async",
+                         "user_ns", "modules", "__builtins__", "__dict__", "__globals__",
+                         "__code__", "__subclasses__", "_exit", "meta_path", "displayhook",
+                         "excepthook", "settrace", "setprofile"}
+SUSPICIOUS_MODULES = {"pickle", "marshal", "ctypes", "importlib", "builtins", "dill",
+                      "cloudpickle", "gc", "IPython", "ipykernel", "runpy", "code", "atexit",
+                      "signal", "subprocess", "multiprocessing"}
+
+
+def suspicious(cells_sources) -> list[str]:
+    """What in a submitted notebook's code reaches for the interpreter's machinery rather
+    than computing an answer (introspection of the shell, In/Out, serialisation, module
+    dictionaries, builtins, exits, patching a module): a list of short findings, for the
+    instructor to read. It changes no points: the verdicts do not depend on any of it."""
+    found = []
+    for source in cells_sources:
+        lines = source.splitlines()
+        if any(line.lstrip().startswith(("%", "!")) for line in lines):
+            found.append("IPython magic or shell line")
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            found.append("code that does not parse")
+            continue
+        modules = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                   if isinstance(node, ast.Import) for a in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in SUSPICIOUS_NAMES:
+                found.append(node.id)
+            elif isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRIBUTES:
+                found.append(f".{node.attr}")
+            elif isinstance(node, ast.Import):
+                found += [a.name for a in node.names if a.name.split(".")[0] in SUSPICIOUS_MODULES]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in SUSPICIOUS_MODULES:
+                found.append(node.module)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                            and target.value.id in modules | {"np", "numpy", "sys", "builtins"}:
+                        found.append(f"assigns {ast.unparse(target)}")
+    return sorted(set(found))

@@ -17,12 +17,11 @@ import re
 import nbformat
 import pytest
 from exercise_runner import grade, release_answers
-from test_grading_helpers import ROOT, solution_answers
+from test_grading_helpers import ASSIGNMENTS, ROOT, solution_answers
 
-OURS = ["ex01_rnn_forward", "ex02_unfolding", "ex03_bptt", "ex04_truncated_bptt_clipping",
-        "ex05_gated_cells", "ex06_sampling", "ex07_many_to_one", "ex08_forecasting",
-        "ex09_frame_sequences", "ex10_parallel_scan"]
-FAST = [s for s in OURS if s not in ("ex07_many_to_one", "ex09_frame_sequences")]  # no training
+OURS = ASSIGNMENTS                       # every exercise in solutions/, a new one included
+TRAINING = {"ex07_many_to_one", "ex09_frame_sequences"}   # their solutions train a model
+FAST = [s for s in OURS if s not in TRAINING]
 
 
 def _cells(slug):
@@ -424,3 +423,52 @@ def test_no_written_question_describes_a_hidden_test():
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("solution") and cell.cell_type == "markdown":
                 assert "hidden" not in before.source.lower(), f"{slug}: {before.source[:80]}"
+
+
+# ---- the trusted engine, in-process (tests/test_grading.py runs it against real kernels) ----
+
+def test_redefining_the_checking_helpers_earns_nothing():
+    """The test cells run in the trusted namespace: the student's own check_gradients is
+    never called, all-zero gradients score 0 with the course's hint."""
+    from test_grading_helpers import KERNEL_ATTACKS, ZERO_BACKWARD
+    grades = grade(EX03, _with(EX03, backward=ZERO_BACKWARD),
+                   extra={"gradient_diagnosis": KERNEL_ATTACKS["redefined checking helpers"]})
+    assert grades.total == 0, grades.messages
+    assert "dW_hy is wrong" in grades.messages["test_output_layer"]
+
+
+LIAR = '''class Always(np.ndarray):
+    """An array that says it equals anything, even under np.allclose."""
+    def __eq__(self, other):
+        return True
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.zeros((len(x_t), len(b_h))).view(Always)'''
+
+
+def test_an_answer_comes_back_as_plain_data():
+    """A result whose type lies about equality reaches the test as a plain array."""
+    grades = grade(EX01, _with(EX01, rnn_step=LIAR))
+    assert grades.points["test_rnn_step"] == 0, grades.messages
+
+
+def test_what_cannot_be_sent_fails_loudly():
+    from coursetools.verdicts import InProcessKernel, TrustedNotebook
+    engine = TrustedNotebook(nbformat.v4.new_notebook(), InProcessKernel({"f": len}))
+    with pytest.raises(TypeError, match="cannot send"):
+        engine.ask("call", {"$": "ref", "name": "f"}, object())
+    with pytest.raises(TypeError):                  # the student's exception, by its name
+        engine.ask("call", {"$": "ref", "name": "f"}, 3)
+
+
+def test_the_static_scan_flags_the_machinery_not_the_answers():
+    from coursetools.verdicts import suspicious
+    from test_grading_helpers import KERNEL_ATTACKS, LEAKS
+    for form, source in {**KERNEL_ATTACKS, **LEAKS}.items():
+        assert suspicious([source]), form
+    for slug in OURS:
+        code = [c.source for c in _cells(slug) if c.cell_type == "code"
+                and not (c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))]
+        assert suspicious(code) == [], slug

@@ -167,3 +167,67 @@ def auto_points(slug: str) -> float:
     nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
     return float(sum(_nbgrader(c).get("points", 0) for c in nb.cells
                      if _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")))
+
+
+# ---- submissions that attack the verdict from inside the student's own kernel ----------------
+# Each form alone scored full marks (or leaked hidden tests) when test cells ran in the
+# student's kernel; tests/test_grading.py shows each succeeding that old way and failing now.
+ZERO_BACKWARD = '''def backward(X, targets, params, cache):
+    return {name: np.zeros_like(value) for name, value in params.items()}'''
+KERNEL_ATTACKS = {
+    "redefined checking helpers": '''
+def check_gradients(*args, **kwargs):
+    pass
+
+def check_random_sizes(*args, **kwargs):
+    pass
+
+import sys, types
+sys.modules["coursetools.ownwork"] = types.SimpleNamespace(assert_own_work=lambda *a, **k: None)''',
+    "patched numpy": '''
+np.abs = lambda x: np.zeros(np.shape(x))
+np.allclose = np.isclose = lambda *args, **kwargs: True
+import sys, types
+sys.modules["coursetools.ownwork"] = types.SimpleNamespace(assert_own_work=lambda *a, **k: None)''',
+    "input transformer": '''
+get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])''',
+    "ast transformer": '''
+import ast
+class Nothing(ast.NodeTransformer):
+    def visit_Module(self, node):
+        return ast.Module(body=[], type_ignores=[])
+get_ipython().ast_transformers.append(Nothing())''',
+}
+# forms that printed the hidden tests into the test cells' outputs (and so into feedback)
+LEAKS = {
+    "pre_run_cell hook": '''
+get_ipython().events.register("pre_run_cell", lambda info: print(info.raw_cell))''',
+    "post_run_cell In[-1]": '''
+get_ipython().events.register("post_run_cell", lambda result: print(get_ipython().user_ns["In"][-1]))''',
+}
+
+
+def with_cell_after(grade_id: str, source: str):
+    """An ``edit`` for :func:`submit`: a new cell of the student's after the cell ``grade_id``."""
+    def edit(nb):
+        at = next(i for i, c in enumerate(nb.cells) if _nbgrader(c).get("grade_id") == grade_id)
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(source))
+    return edit
+
+
+def points_in_one_kernel(slug: str, answers: dict, after: str, extra: str) -> tuple[float, str]:
+    """The old way: the solution notebook (hidden tests included) with ``answers``, a student's
+    cell ``extra`` after the cell ``after``, all run in ONE plain kernel as autograde ran it;
+    the points of the test cells without an error output, and everything the cells printed."""
+    from nbclient import NotebookClient
+    nb = nbformat.read(ROOT / "solutions" / slug / f"{slug}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if _nbgrader(cell).get("grade_id") in answers:
+            cell.source = answers[_nbgrader(cell)["grade_id"]]
+    with_cell_after(after, extra)(nb)
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    points = sum(_nbgrader(c)["points"] for c in nb.cells if _nbgrader(c).get("grade")
+                 and not _nbgrader(c).get("solution") and c.cell_type == "code"
+                 and not any(o.get("output_type") == "error" for o in c.outputs))
+    printed = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    return points, printed
