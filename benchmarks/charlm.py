@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import datetime
 import fcntl
-import importlib
 import json
 import math
 import os
@@ -90,10 +89,8 @@ TORCH_MODELS = {
                       Stream(batch_size=128, seq_len=128, lr=3e-3, weight_decay=0.05)),
 }
 DEFAULT_MODELS = "lstm1-384-bf16-b16,lstm1-384-bf16-b32,mingru,numpy-rnn,ngram"
-# The hook for chapter 12's minGRU: a module rnnlab.<MINGRU_MODULE> with a class
-# CharMinGRU(vocab_size, hidden_size, **kw) that behaves like CharRNN (ids (B, T) and a state
-# in, logits (B, T, V) and the state out). "mingru" is then a model name like the others.
-MINGRU_MODULE, MINGRU_CLASS = "mingru", "CharMinGRU"
+# Chapter 12's minGRU (rnnlab.mingru.CharMinGRU: ids (B, T) and a state in, logits and the
+# state out, like CharRNN).
 MINGRU_MODELS = {"mingru": ({"hidden_size": 384, "embed_size": 64, "num_layers": 2},
                             Stream(batch_size=32, seq_len=128, lr=3e-3))}
 
@@ -131,9 +128,10 @@ def make_torch_model(name, vocab_size):
 
     rnnlab.seed_everything(SEED)
     if name in MINGRU_MODELS:
-        module = importlib.import_module(f"rnnlab.{MINGRU_MODULE}")
+        from rnnlab.mingru import CharMinGRU
+
         model_kw, config = MINGRU_MODELS[name]
-        return getattr(module, MINGRU_CLASS)(vocab_size, **model_kw), config
+        return CharMinGRU(vocab_size, **model_kw), config
     model_kw, config = TORCH_MODELS[name]
     return CharRNN(vocab_size, **model_kw), config
 
@@ -392,7 +390,7 @@ def main(argv=None) -> str:
                         help="training wall-clock budget per trained model (default 300)")
     parser.add_argument("--models", default=DEFAULT_MODELS,
                         help=f"comma-separated, from {sorted(TORCH_MODELS)}, numpy-rnn, ngram "
-                             f"and (once chapter 12's module exists) mingru "
+                             f"and mingru "
                              f"(default {DEFAULT_MODELS})")
     parser.add_argument("--ladder", nargs="?", const=",".join(LADDER), default=None,
                         help=f"train chapter 9's ladder instead (all steps, or some of {list(LADDER)})")

@@ -45,16 +45,11 @@ def held_out_slice(vocab, chars: int = SLICE_CHARS) -> np.ndarray:
     return np.concatenate([vocab.encode(data.load_play(p)[:chars]) for p in data.VALIDATION_PLAYS])
 
 
-def results_dir() -> pathlib.Path:
-    """``benchmarks/results`` of the course's repository: the benchmark's measured rows
-    (``charlm.json``) and the model it shipped (``charlm_best.pt`` + ``.json``)."""
-    return pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-
-
-def load_results(path=None) -> dict:
-    """The character-model benchmark's results file (written by ``benchmarks/charlm.py``):
+def load_results(path) -> dict:
+    """The character-model benchmark's results file, ``benchmarks/results/charlm.json`` of the
+    course's repository (written by ``benchmarks/charlm.py``; the chapter passes its path):
     ``{"runs": {run id: circumstances}, "rows": [row, ...]}``."""
-    return json.loads(pathlib.Path(path or results_dir() / "charlm.json").read_text())
+    return json.loads(pathlib.Path(path).read_text())
 
 
 def summary(run: rnn_train.History) -> str:

@@ -38,21 +38,21 @@ def log_g(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
 
 
-def scan_log(log_a: torch.Tensor, log_b: torch.Tensor, h0: torch.Tensor | None = None):
-    """h_t = a_t * h_{t-1} + b_t for every t, from ln a and ln b (B, T, H) and h0 (B, H) >= 0:
+def scan_log(log_a: torch.Tensor, log_b: torch.Tensor, log_h0: torch.Tensor | None = None):
+    """h_t = a_t * h_{t-1} + b_t for every t, from ln a and ln b (B, T, H) and ln h0 (B, H):
 
         ln h_t = a*_t + logcumsumexp_k (ln b_k - a*_k),   a*_t = ln a_1 + ... + ln a_t,
 
-    with ln b_0 = ln h_0 and a*_0 = 0 when h0 is given (none means h0 = 0)."""
+    with ln b_0 = ln h_0 and a*_0 = 0 when log_h0 is given (none means h0 = 0): the PyTorch
+    twin of :func:`rnnlab.scan.scan_log`, with the same arguments. Returns h (not ln h)."""
     expect_shape("log_a", log_a, (None, None, None), "(batch, time, hidden)")
     expect_shape("log_b", log_b, tuple(log_a.shape), "the shape of log_a, (batch, time, hidden)")
     a_star = torch.cumsum(log_a, dim=1)
     terms = log_b - a_star
-    if h0 is None:
+    if log_h0 is None:
         return torch.exp(a_star + torch.logcumsumexp(terms, dim=1))
-    expect_shape("h0", h0, (log_a.shape[0], log_a.shape[2]), "(batch, hidden)")
-    log_h0 = torch.log(h0.to(terms.dtype).clamp_min(torch.finfo(terms.dtype).tiny))
-    terms = torch.cat([log_h0[:, None], terms], dim=1)
+    expect_shape("log_h0", log_h0, (log_a.shape[0], log_a.shape[2]), "(batch, hidden)")
+    terms = torch.cat([log_h0.to(terms.dtype)[:, None], terms], dim=1)
     return torch.exp(a_star + torch.logcumsumexp(terms, dim=1)[:, 1:])
 
 
@@ -141,7 +141,8 @@ class MinGRU(nn.Module):
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
         if self.scan == "log":
-            return scan_log(*self.log_coefficients(x), h0)
+            log_h0 = None if h0 is None else torch.log(h0.clamp_min(torch.finfo(h0.dtype).tiny))
+            return scan_log(*self.log_coefficients(x), log_h0)
         return scan_hillis_steele(*self.coefficients(x), h0)
 
     def step(self, x_t: torch.Tensor,

@@ -221,23 +221,3 @@ class CharNGram:
         table = self._table(order)
         codes = _context_codes(self._check_ids(ids), order, self.vocab_size, self.context)
         return float((_lookup(table.contexts, table.context_counts, codes) > 0).mean())
-
-
-def conditional_entropy_bits(train_ids, test_ids, context: int, vocab_size: int,
-                             add: float = 0.1, smoothing: str = "add") -> float:
-    """Held-out cross-entropy, in bits, of the next character given the previous ``context``.
-
-    Fit a :class:`CharNGram` on ``train_ids`` and measure -mean log2 P(next | context) on
-    ``test_ids``. This is an estimate of the conditional entropy H(X_t | X_{t-k} .. X_{t-1}),
-    k = ``context``, but an upper bound on it, not the thing itself: a cross-entropy is
-    never below the entropy of the true distribution (Gibbs' inequality), and a count-based
-    model only approximates that distribution.
-
-    The true conditional entropy can only fall as k grows (knowing more never hurts). The
-    held-out estimate falls for small k and then rises again: the number of possible
-    contexts grows as V**k, most contexts of the held-out text were never seen in training,
-    and an unseen context gets the uninformed guess 1/V (with ``smoothing="add"``). The
-    counting table cannot grow with k; that is the reason for a hidden state of fixed size.
-    """
-    model = CharNGram(context, vocab_size, add=add, smoothing=smoothing).fit(train_ids)
-    return model.nats_per_char(test_ids) / np.log(2.0)

@@ -199,14 +199,6 @@ def mingru_coefficients(X, params):
     return z, (1 - z) * h_tilde, (z, h_tilde, u)
 
 
-def mingru_log_coefficients(X, params):
-    """ln a_t and ln b_t of the minGRU, computed without forming a_t or b_t:
-    ln z = -softplus(-k), ln(1 - z) = -softplus(k), ln h~ = :func:`log_g` (u)."""
-    k = np.asarray(X) @ params["W_xz"].T + params["b_z"]
-    u = np.asarray(X) @ params["W_xh"].T + params["b_h"]
-    return -np.logaddexp(0, -k), -np.logaddexp(0, k) + log_g(u)
-
-
 def mingru_forward(X, params, h0=None, scan=scan_hillis_steele):
     """All states of a minGRU layer over X (B, T, D), computed by ``scan``: (B, T, H)."""
     a, b, _ = mingru_coefficients(X, params)

@@ -14,7 +14,8 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 
     Python's string hashing (the iteration order of a set of strings) is fixed only when the
     interpreter starts, by the ``PYTHONHASHSEED`` environment variable, so it cannot be seeded
-    here; the Makefile exports ``PYTHONHASHSEED=0`` for the book's and the tests' kernels.
+    here; the course's runner starts every chapter's kernel with ``PYTHONHASHSEED=0``
+    (``coursetools/execute.py``).
     """
     random.seed(seed)
     np.random.seed(seed)

@@ -5,10 +5,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from course import ROOT
 
 import rnnlab  # noqa: F401  (quietens TensorFlow before it is imported)
 from rnnlab import charlm, data, sampling
 from rnnlab.torch_models import CharRNN, next_logits_fn
+
+RESULTS = ROOT / "benchmarks" / "results"   # the benchmark's rows and the model it shipped
 
 ARTICLE_TEXT = "This is GeeksforGeeks a software training institute"
 
@@ -250,15 +253,15 @@ def test_keras_twin_with_carried_state_scores_and_generates_like_pytorch(cell):
 def shipped():
     """The model benchmarks/charlm.py --save shipped, its saved information, and the row of
     the results file that names it."""
-    model, vocab, info = charlm.load_model(charlm.results_dir() / "charlm_best.pt")
-    rows = [r for r in charlm.load_results()["rows"] if "shipped" in r]
+    model, vocab, info = charlm.load_model(RESULTS / "charlm_best.pt")
+    rows = [r for r in charlm.load_results(RESULTS / "charlm.json")["rows"] if "shipped" in r]
     assert len(rows) == 1, "the results file must name exactly one shipped model"
     return model, vocab, info, rows[0]
 
 
 def test_shipped_model_is_small_and_matches_its_results_row():
     model, vocab, info, row = shipped()
-    assert (charlm.results_dir() / "charlm_best.pt").stat().st_size < 5e6
+    assert (RESULTS / "charlm_best.pt").stat().st_size < 5e6
     assert row["name"] == info["name"] and row["params"] == sum(
         p.numel() for p in model.parameters())
     assert row["shipped"]["slice_nats"] == info["slice_nats"]

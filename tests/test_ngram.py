@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from rnnlab import ngram
-from rnnlab.ngram import CharNGram, conditional_entropy_bits
+from rnnlab.ngram import CharNGram
+
+
+def conditional_entropy_bits(train_ids, test_ids, context, vocab_size, add=0.1):
+    """Held-out cross-entropy in bits of the next character given ``context`` before it: an
+    upper bound on the conditional entropy H(X_t | X_{t-k} .. X_{t-1})."""
+    model = CharNGram(context, vocab_size, add=add).fit(train_ids)
+    return model.nats_per_char(test_ids) / np.log(2.0)
 
 
 def reference_log_probs(train, test, k, V, add):

@@ -141,7 +141,8 @@ def test_torch_mingru_matches_numpy_scan_and_steps(scan_name):
         for hs in (layer(X_t, h0_t), layer.forward_sequential(X_t, h0_t)):
             assert gradcheck.relative_error(hs.numpy(), reference) < 1e-10
         assert gradcheck.relative_error(layer(X_t).numpy(), scan.mingru_forward(X, P)) < 1e-10
-    la, lb = scan.mingru_log_coefficients(X, P)
+    k, u = X @ P["W_xz"].T + P["b_z"], X @ P["W_xh"].T + P["b_h"]   # ln z, ln(1 - z) + ln h~
+    la, lb = -np.logaddexp(0, -k), -np.logaddexp(0, k) + scan.log_g(u)
     assert gradcheck.relative_error(scan.scan_log(la, lb, np.log(h0)), reference) < 1e-10
 
 
@@ -261,3 +262,22 @@ def test_benchmark_script_measures_every_layer(tmp_path):
     assert len(entry["ms_per_step"]) == 5
     assert all(set(row) == {"4", "8"} for row in entry["ms_per_step"].values())
     assert (tmp_path / "scan.json").exists() and str(tmp_path) not in entry["command"]
+
+
+def test_the_torch_log_scan_takes_the_numpy_one_s_arguments():
+    """mingru.scan_log and scan.scan_log: one name, one meaning (ln h0, not h0), one answer; the
+    minGRU's log-space forward from a given state agrees with its parallel scan."""
+    import torch
+
+    from rnnlab import mingru
+
+    a, b, h0 = random_recurrence(np.random.default_rng(7), T=9, positive=True)
+    expected = scan.scan_log(np.log(a), np.log(b), np.log(h0))
+    got = mingru.scan_log(*(torch.from_numpy(np.log(v)) for v in (a, b, h0)))
+    assert gradcheck.relative_error(got.numpy(), expected) < 1e-10
+    torch.manual_seed(0)
+    log_space, parallel = mingru.MinGRU(3, 4, scan="log"), mingru.MinGRU(3, 4)
+    parallel.load_state_dict(log_space.state_dict())
+    x, state = torch.randn(2, 6, 3, dtype=torch.float64), torch.rand(2, 4, dtype=torch.float64)
+    log_space.double(), parallel.double()
+    assert torch.allclose(log_space(x, state), parallel(x, state), atol=1e-12)

@@ -18,11 +18,10 @@ import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import BLUE, INITIAL, INPUT, OUTPUT, PURPLE, STATE, _node
+from rnnlab.figures import BLUE, INITIAL, INPUT, MUTED, OUTPUT, PURPLE, STATE, _node
 
 DECODER = PURPLE        # the decoder's states s_t
 CONTEXT = BLUE          # the context vector h_T and the arrows that carry it
-MUTED = "#555555"
 KINDS = ("one-to-one", "one-to-many", "many-to-one", "aligned", "unaligned")
 GAP, RISE, BOX = 1.25, 1.15, 0.7   # column spacing, row spacing, box width
 
