@@ -20,8 +20,8 @@ Import :mod:`rnnlab` before this module: it quietens TensorFlow's C++ logging.
 import keras
 import numpy as np
 
+from rnnlab import transfer
 from rnnlab.train import static_output
-from rnnlab.transfer import KERAS_GRU_ORDER, TORCH_GRU_ORDER, reorder_gates
 
 CELLS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 
@@ -122,31 +122,14 @@ def next_logits_fn(keras_model: keras.Model):
     return next_logits
 
 
-def _torch_to_keras_gru(stacked: np.ndarray) -> np.ndarray:
-    """PyTorch GRU blocks (r, z, n) along axis 0 -> Keras order (z, r, h)."""
-    return reorder_gates(stacked, TORCH_GRU_ORDER, KERAS_GRU_ORDER)
-
-
-def _keras_to_torch_gru(stacked: np.ndarray) -> np.ndarray:
-    return reorder_gates(stacked, KERAS_GRU_ORDER, TORCH_GRU_ORDER)
-
-
 def copy_torch_weights(torch_model, keras_model: keras.Model) -> None:
     """Copy a one-layer :class:`rnnlab.torch_models.CharRNN` into a :func:`char_model`
     of the same sizes (embedding, recurrent cell and output layer)."""
-    def numpy(name):
-        return getattr(torch_model.rnn, name).detach().cpu().double().numpy()
-
     if torch_model.rnn.num_layers != 1:
         raise ValueError("only one-layer models have a Keras twin here")
-    W_ih, W_hh, b_ih, b_hh = (numpy(n) for n in
-                              ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
-    if torch_model.cell == "gru":
-        W_ih, W_hh = _torch_to_keras_gru(W_ih), _torch_to_keras_gru(W_hh)
-        rnn_weights = [W_ih.T, W_hh.T, np.stack([_torch_to_keras_gru(b_ih), _torch_to_keras_gru(b_hh)])]
-    else:  # SimpleRNN and LSTM (gates i, f, g/c, o in both) have one bias: the sum
-        rnn_weights = [W_ih.T, W_hh.T, b_ih + b_hh]
-    keras_model.get_layer("rnn").set_weights(rnn_weights)
+    tensors = {name: getattr(torch_model.rnn, f"{name}_l0").detach().cpu().double().numpy()
+               for name in transfer.TORCH_TENSORS}
+    keras_model.get_layer("rnn").set_weights(transfer.torch_to_keras(tensors, torch_model.cell))
     head = torch_model.head
     keras_model.get_layer("head").set_weights(
         [head.weight.detach().cpu().double().numpy().T, head.bias.detach().cpu().double().numpy()])
@@ -161,16 +144,10 @@ def copy_keras_weights(keras_model: keras.Model, torch_model) -> None:
     has two biases in both frameworks)."""
     import torch
 
-    kernel, recurrent, bias = keras_model.get_layer("rnn").get_weights()
-    W_ih, W_hh = kernel.T, recurrent.T
-    if torch_model.cell == "gru":  # Keras (z, r, h) -> PyTorch (r, z, n): the same swap
-        W_ih, W_hh = _keras_to_torch_gru(W_ih), _keras_to_torch_gru(W_hh)
-        b_ih, b_hh = _keras_to_torch_gru(bias[0]), _keras_to_torch_gru(bias[1])
-    else:
-        b_ih, b_hh = bias, np.zeros_like(bias)
+    tensors = transfer.keras_to_torch(keras_model.get_layer("rnn").get_weights(), torch_model.cell)
     W_hy, b_y = keras_model.get_layer("head").get_weights()
-    values = {"rnn.weight_ih_l0": W_ih, "rnn.weight_hh_l0": W_hh, "rnn.bias_ih_l0": b_ih,
-              "rnn.bias_hh_l0": b_hh, "head.weight": W_hy.T, "head.bias": b_y}
+    values = {f"rnn.{name}_l0": value for name, value in tensors.items()}
+    values.update({"head.weight": W_hy.T, "head.bias": b_y})
     if torch_model.embedding is not None:
         values["embedding.weight"] = keras_model.get_layer("embedding").get_weights()[0]
     params = dict(torch_model.named_parameters())

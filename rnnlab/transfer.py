@@ -31,7 +31,7 @@ def rnn_params_to_torch(params: dict[str, np.ndarray], rnn, linear=None) -> None
 def rnn_params_to_keras(params: dict[str, np.ndarray], simple_rnn, dense=None) -> None:
     """Copy the weights into a built ``keras.layers.SimpleRNN`` (and ``Dense``): every
     kernel is transposed, because Keras computes ``x @ kernel``."""
-    simple_rnn.set_weights([params["W_xh"].T, params["W_hh"].T, params["b_h"]])
+    simple_rnn.set_weights(torch_to_keras(_torch_tensors("rnn", params), "rnn"))
     if dense is not None:
         dense.set_weights([params["W_hy"].T, params["b_y"]])
 
@@ -66,6 +66,9 @@ TORCH_GRU_ORDER = ("r", "z", "n")
 KERAS_GRU_ORDER = ("z", "r", "n")
 
 
+TORCH_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
 def reorder_gates(stacked: np.ndarray, source: tuple[str, ...], target: tuple[str, ...]
                   ) -> np.ndarray:
     """Blocks of gates stacked along axis 0 in ``source`` order, restacked in ``target``
@@ -73,6 +76,41 @@ def reorder_gates(stacked: np.ndarray, source: tuple[str, ...], target: tuple[st
     ``reorder_gates(W, TORCH_GRU_ORDER, KERAS_GRU_ORDER)``."""
     blocks = dict(zip(source, np.split(stacked, len(source), axis=0)))
     return np.concatenate([blocks[gate] for gate in target], axis=0)
+
+
+def torch_to_keras(tensors: dict[str, np.ndarray], cell: str, *, reset_after: bool = True,
+                   gru_order: tuple[str, ...] = KERAS_GRU_ORDER) -> list[np.ndarray]:
+    """The weights of a Keras SimpleRNN, LSTM or GRU layer (``cell``: "rnn", "lstm", "gru")
+    from the four tensors of the same PyTorch layer (:data:`TORCH_TENSORS`, gates in PyTorch's
+    order): kernels transposed; the GRU's gates restacked in ``gru_order`` (Keras' z, r, h)
+    and its two biases kept as the rows of a (2, 3H) bias (``reset_after=True``) or summed;
+    the other cells' two biases summed into Keras' one. The one mapping between the two
+    frameworks: :func:`keras_to_torch` undoes it."""
+    W_ih, W_hh, b_ih, b_hh = (np.asarray(tensors[name]) for name in TORCH_TENSORS)
+    if cell == "gru":
+        W_ih, W_hh, b_ih, b_hh = (reorder_gates(v, TORCH_GRU_ORDER, gru_order)
+                                  for v in (W_ih, W_hh, b_ih, b_hh))
+        return [W_ih.T, W_hh.T, np.stack([b_ih, b_hh]) if reset_after else b_ih + b_hh]
+    if cell not in ("rnn", "lstm"):
+        raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+    return [W_ih.T, W_hh.T, b_ih + b_hh]
+
+
+def keras_to_torch(weights: list[np.ndarray], cell: str) -> dict[str, np.ndarray]:
+    """The four PyTorch tensors of a layer from a Keras layer's weights (kernel, recurrent
+    kernel, bias): the inverse of :func:`torch_to_keras`. Keras' one bias goes into
+    ``bias_ih`` and ``bias_hh`` is zero, except for the GRU (reset_after=True), which has
+    the two biases in both frameworks."""
+    kernel, recurrent, bias = (np.asarray(w) for w in weights)
+    W_ih, W_hh = kernel.T, recurrent.T
+    if cell == "gru":
+        if bias.ndim != 2:
+            raise ValueError("a Keras GRU with reset_after=False has no PyTorch twin")
+        W_ih, W_hh, b_ih, b_hh = (reorder_gates(v, KERAS_GRU_ORDER, TORCH_GRU_ORDER)
+                                  for v in (W_ih, W_hh, bias[0], bias[1]))
+    else:
+        b_ih, b_hh = bias, np.zeros_like(bias)
+    return dict(zip(TORCH_TENSORS, (np.ascontiguousarray(v) for v in (W_ih, W_hh, b_ih, b_hh))))
 
 
 def _stack(params, prefix, order):
@@ -117,8 +155,7 @@ def lstm_params_to_torch(params: dict[str, np.ndarray], lstm, order=LSTM_ORDER) 
 def lstm_params_to_keras(params: dict[str, np.ndarray], layer, order=LSTM_ORDER) -> None:
     """Copy NumPy LSTM weights into a built ``keras.layers.LSTM``: kernel (D, 4H) and
     recurrent_kernel (H, 4H) are the transposed stacks in order i, f, c, o; one bias."""
-    layer.set_weights([_stack(params, "W_x", order).T, _stack(params, "W_h", order).T,
-                       _stack(params, "b_", order)])
+    layer.set_weights(torch_to_keras(_lstm_torch_tensors(params, order), "lstm"))
 
 
 def gru_params_to_torch(params: dict[str, np.ndarray], gru, order=TORCH_GRU_ORDER) -> None:
@@ -134,13 +171,8 @@ def gru_params_to_keras(params: dict[str, np.ndarray], layer, order=KERAS_GRU_OR
     z, r, h (h is the candidate n). With ``reset_after=True`` (the default) the bias is
     (2, 3H): row 0 the input biases [b_z, b_r, b_xn], row 1 the recurrent ones [0, 0, b_hn].
     With ``reset_after=False`` it is one (3H,) vector and b_xn + b_hn is loaded."""
-    tensors = _gru_torch_tensors(params, order)
-    kernel, recurrent_kernel = tensors["weight_ih"].T, tensors["weight_hh"].T
-    if getattr(layer, "reset_after", True):
-        bias = np.stack([tensors["bias_ih"], tensors["bias_hh"]])
-    else:
-        bias = tensors["bias_ih"] + tensors["bias_hh"]
-    layer.set_weights([kernel, recurrent_kernel, bias])
+    layer.set_weights(torch_to_keras(_gru_torch_tensors(params), "gru", gru_order=order,
+                                     reset_after=getattr(layer, "reset_after", True)))
 
 
 def _torch_tensors(cell, params):

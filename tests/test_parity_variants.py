@@ -292,3 +292,26 @@ def test_gradient_check_catches_swapped_gate_gradients():
     _, _, params, grads, loss = _backward_case("lstm")
     swapped = dict(grads, W_xi=grads["W_xf"], W_xf=grads["W_xi"])
     assert check_gradients(loss, params, swapped)["W_xi"] > 1e-2
+
+
+@pytest.mark.parametrize("cell, gates", [("rnn", 1), ("lstm", 4), ("gru", 3)])
+def test_one_mapping_between_pytorch_and_keras_and_back(cell, gates):
+    """transfer.torch_to_keras is the one mapping (NumPy loads, CharRNN copies): kernels
+    transposed, the GRU's r and z swapped, biases summed except the GRU's two; keras_to_torch
+    undoes it."""
+    rng = np.random.default_rng(3)
+    H, D = 2, 3
+    tensors = {"weight_ih": rng.normal(size=(gates * H, D)),
+               "weight_hh": rng.normal(size=(gates * H, H)),
+               "bias_ih": rng.normal(size=gates * H),
+               "bias_hh": rng.normal(size=gates * H) if cell == "gru" else np.zeros(gates * H)}
+    kernel, recurrent, bias = transfer.torch_to_keras(tensors, cell)
+    assert kernel.shape == (D, gates * H) and recurrent.shape == (H, gates * H)
+    if cell == "gru":   # Keras' first block is z, PyTorch's second
+        np.testing.assert_array_equal(kernel[:, :H], tensors["weight_ih"][H:2 * H].T)
+        np.testing.assert_array_equal(bias[1, 2 * H:], tensors["bias_hh"][2 * H:])
+    else:
+        np.testing.assert_array_equal(kernel, tensors["weight_ih"].T)
+    back = transfer.keras_to_torch([kernel, recurrent, bias], cell)
+    for name, value in tensors.items():
+        np.testing.assert_array_equal(back[name], value)
