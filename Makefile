@@ -18,7 +18,7 @@ endif
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 PORT ?= 8000
 
-.PHONY: help venv lock book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf
+.PHONY: help venv lock book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf hub hub-clean hub-proxy
 
 help:
 	@echo "make book      build the website into _build/html (executes every chapter)"
@@ -34,6 +34,8 @@ help:
 	@echo "make site-zip  zip the built site for offline reading (artifacts/rnn-course-site.zip)"
 	@echo "make pdf       the whole book as one PDF, printed by Chromium (artifacts/rnn-course.pdf)"
 	@echo "make browser   install chromium + chromedriver for the browser test (root, apt)"
+	@echo "make hub       a demo class on a real JupyterHub at http://127.0.0.1:$(HUB_PORT) (root)"
+	@echo "make hub-clean remove the demo class (its accounts and $(HUB_ROOT)), nothing else"
 
 # The venv is the lock, exactly: pip installs uv (its version from the lock), uv installs
 # torch's CPU build, then makes the venv hold what requirements.lock lists and nothing else.
@@ -72,7 +74,7 @@ book: venv
 	@mkdir -p _build
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html 2>&1 | tee _build/build.log
 
-test: venv browser sandbox
+test: venv browser sandbox hub-proxy
 	$(BIN)/python -m coursetools.execute
 	$(BIN)/python -m pytest
 
@@ -162,3 +164,30 @@ site-zip: book
 pdf: venv browser
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
 	$(BIN)/python coursetools/headless.py pdf _build/singlehtml/intro.html artifacts/rnn-course.pdf
+
+# ---- the class hub (coursetools/hub/; guide: instructors/deployment.md) ----
+# JupyterHub's proxy, configurable-http-proxy, from npm at the version package-lock.json pins
+# (Debian's nodejs and npm are installed when missing and this runs as root with apt-get).
+HUB_DIR := coursetools/hub
+HUB_ROOT ?= /srv/rnn-hub
+HUB_PORT ?= 8000
+$(HUB_DIR)/node_modules/.installed: $(HUB_DIR)/package.json $(HUB_DIR)/package-lock.json
+	@if ! command -v npm > /dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+	  echo "installing Debian's nodejs and npm (for the hub's proxy)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm > /dev/null; } || true; \
+	fi
+	@command -v npm > /dev/null || { echo "!!! npm is missing: the hub (make hub, tests/test_hub.py) needs it"; exit 1; }
+	cd $(HUB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+hub-proxy:
+	@$(MAKE) -s $(HUB_DIR)/node_modules/.installed || echo "!!! the hub's proxy could not be installed: the hub test will be SKIPPED (fails under CI=true)"
+
+# A demo class (an instructor, three students, the grading service's account, all named
+# rnndemo-*) on a real JupyterHub run as root, in the foreground: Ctrl-C stops it, nothing is
+# lost; `make hub` again starts it again. make hub-clean removes the class and nothing else.
+hub: venv sandbox $(HUB_DIR)/node_modules/.installed
+	$(BIN)/python -m coursetools.hub start --root $(HUB_ROOT) --port $(HUB_PORT)
+
+hub-clean: venv
+	$(BIN)/python -m coursetools.hub clean --root $(HUB_ROOT)

@@ -40,6 +40,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
+from coursetools import exchange
 from coursetools.grading import notebook_status
 
 BIN = pathlib.Path(sys.executable).parent
@@ -158,7 +159,7 @@ def intake(course: pathlib.Path, assignments: dict[str, list[str]], known: list[
     assignment, and the list of problems found outside any one submission."""
     submitted = course / "submitted"
     root_fd = os.open(submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    problems, folders = [], {}
+    problems, folders = exchange.refuse_impostors(course), {}   # impostors: refused, kept
     try:
         for name in sorted(os.listdir(root_fd)):
             if not STUDENT_ID.fullmatch(name):
