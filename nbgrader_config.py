@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from coursetools.grading import (
                                  FeedbackExporter,
+                                 ForgetBrokenCellMetadata,
                                  HideHiddenTests,
                                  MarkUngraded,
                                  RestoreDeletedCells,
@@ -65,13 +66,14 @@ c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMet
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
 c.SandboxedKernelManager.memory_limit_mb = 3072     # address space of each kernel process
+c.SandboxedKernelManager.total_memory_mb = 4096     # all its processes together (cgroup, as root)
 c.SandboxedKernelManager.process_limit = 256        # processes and threads (RLIMIT_NPROC)
 c.SandboxedKernelManager.scratch_mb = 256           # working folder and /tmp, each
 c.SandboxedKernelManager.threads = 1                # BLAS/torch/TF threads: grades independent of JOBS
 
 # Edited test cells are overwritten from the gradebook; deleted ones are put back and run.
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                      RestoreDeletedCells, CheckCellMetadata]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, ForgetBrokenCellMetadata,
+                                      OverwriteKernelspec, RestoreDeletedCells, CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback shows every test's outcome and points, but never the code of hidden tests; a written

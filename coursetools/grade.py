@@ -24,6 +24,7 @@ fixed number of threads, and the gradebook rows of two submissions never overlap
 import argparse
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -42,6 +43,7 @@ from nbgrader.utils import parse_utc
 
 from coursetools import exchange
 from coursetools.grading import notebook_status
+from coursetools.verdicts import is_test_cell, suspicious
 
 BIN = pathlib.Path(sys.executable).parent
 NOTEBOOK_LIMIT = 20 * 1024 * 1024          # bytes; a bigger notebook is not graded
@@ -51,18 +53,30 @@ EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 CSV_FIELDS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
               "email", "raw_score", "late_submission_penalty", "score", "max_score", "status",
-              "detail", "points_to_grade_by_hand"]
+              "detail", "points_to_grade_by_hand", "suspicious"]
+# statuses of a submission that has scores (the others: not submitted, ungradable)
+SCORED = ("graded", "timed out", "kernel died")
+DIGESTS = "grading-digests.json"   # what was graded: {student/assignment: sha256 of its files}
 
 
 @dataclasses.dataclass
 class Submission:
     student: str
     assignment: str
-    status: str = "not submitted"   # not submitted | ungradable | to grade | graded | timed out
+    status: str = "not submitted"   # not submitted | ungradable | to grade | or one of SCORED
     detail: str = ""
     ignored: list = dataclasses.field(default_factory=list)   # entries not read, and why
     files: dict = dataclasses.field(default_factory=dict)     # name -> bytes to stage
     newest: float = 0.0                                        # mtime of the newest staged file
+    suspicious: list = dataclasses.field(default_factory=list)  # static scan: for a human to read
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the staged files: a resubmission is graded again whatever its mtime."""
+        hasher = hashlib.sha256()
+        for name in sorted(self.files):
+            hasher.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
+        return hasher.hexdigest()
 
     @property
     def key(self):
@@ -148,6 +162,10 @@ def inspect(sub: Submission, folder_fd: int, notebooks: list[str]) -> Submission
                 return sub
         sub.files[name] = data
         sub.newest = max(sub.newest, mtime)
+        if name in wanted:
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            sub.suspicious += suspicious(c.source for c in nb.cells
+                                         if c.cell_type == "code" and not is_test_cell(c))
     if not wanted & set(sub.files):
         sub.status = "ungradable"
         sub.detail = f"no {' or '.join(sorted(wanted))} in the folder"
@@ -163,7 +181,8 @@ def intake(course: pathlib.Path, assignments: dict[str, list[str]], known: list[
     try:
         for name in sorted(os.listdir(root_fd)):
             if not STUDENT_ID.fullmatch(name):
-                problems.append(f"submitted/{name}: not a valid student id, ignored")
+                problems.append(f"LEFT OUT submitted/{name!r}: not a valid student id (letters, "
+                                "digits and ._@+- only; rename the folder and grade again)")
                 continue
             try:
                 folders[name] = _open_folder(name, root_fd)
@@ -174,8 +193,10 @@ def intake(course: pathlib.Path, assignments: dict[str, list[str]], known: list[
             student_fd = folders.get(student)
             entries = set(os.listdir(student_fd)) if student_fd is not None else set()
             for name in sorted(entries - set(assignments)):
-                problems.append(f"submitted/{student}/{_describe(name, student_fd)}: "
-                                "not an assignment, ignored")
+                meant = [a for a in assignments if a.split("_")[0] == name.split("_")[0]]
+                hint = f" (rename it {meant[0]}?)" if meant else ""
+                problems.append(f"LEFT OUT submitted/{student}/{_describe(name, student_fd)}: "
+                                f"not an assignment{hint}")
             for assignment, notebooks in assignments.items():
                 sub = Submission(student, assignment)
                 results[sub.key] = sub
@@ -234,7 +255,7 @@ class Progress:
         now = time.monotonic()
         if not final and (done == self.shown or done == self.total):
             return
-        if not (self.tty or final or now - self.last_print >= 15):
+        if not (self.tty or final or now - self.last_print >= 30):
             return
         elapsed = now - self.started
         eta = f", about {_duration(elapsed / done * (self.total - done))} left" if (
@@ -298,6 +319,7 @@ def _start(course, group, slot, staging, progress, attempts) -> dict:
             (target / name).write_bytes(data)
     progress_file = staging / f"progress{run}.jsonl"
     progress.files.append(progress_file)
+    started = time.time()
     log_file = staging / f"log{run}.txt"
     with open(log_file, "w") as log:
         process = nbgrader(course, "autograde", "*", "--create", "--force",
@@ -306,7 +328,7 @@ def _start(course, group, slot, staging, progress, attempts) -> dict:
                            env={"COURSETOOLS_PROGRESS": str(progress_file),
                                 "COURSETOOLS_WORKER": str(slot)})
     return {"process": process, "log": log_file, "group": group, "folder": folder,
-            "progress": progress_file}
+            "progress": progress_file, "started": started}
 
 
 def _finish(course, worker, log_path, failures, attempts) -> list:
@@ -317,7 +339,7 @@ def _finish(course, worker, log_path, failures, attempts) -> list:
                   f"submissions, exit status {worker['process'].returncode} ====\n{text}")
     started, retry = _started(worker["progress"]), []
     for sub in worker["group"]:
-        if _fresh(course, sub):
+        if _written_since(course, sub, worker["started"]):
             failures.pop(sub.key, None)
             continue
         failures[sub.key] = _failure_reason(text, worker["folder"] / sub.student / sub.assignment)
@@ -368,14 +390,27 @@ def _autograded(course, sub) -> list[pathlib.Path]:
     return [folder / name for name in sub.files if name.endswith(".ipynb")]
 
 
-def _fresh(course, sub) -> bool:
-    """Autograded notebooks exist for every staged notebook, newer than the submission."""
+def _written_since(course, sub, since: float) -> bool:
+    """Autograded notebooks exist for every staged notebook, written at ``since`` or later."""
     paths = _autograded(course, sub)
     try:
-        return bool(paths) and all(p.lstat().st_mtime >= sub.newest and p.is_file() and
+        return bool(paths) and all(p.lstat().st_mtime >= since - 1 and p.is_file() and
                                    not p.is_symlink() for p in paths)
     except OSError:
         return False
+
+
+def _digests(course) -> dict:
+    try:
+        return json.loads((course / DIGESTS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _fresh(course, sub, digests: dict) -> bool:
+    """Graded already, from exactly these files (by content, not by file times)."""
+    return digests.get(f"{sub.student}/{sub.assignment}") == sub.digest and \
+        _written_since(course, sub, 0)
 
 
 # ---- feedback, grades, summary ------------------------------------------------------------
@@ -426,16 +461,16 @@ def settle(course, results, failures, assignments):
     for sub in results.values():
         if sub.status not in ("to grade", "graded"):
             continue
-        if sub.key in failures or not _fresh(course, sub):
+        if sub.key in failures or not _written_since(course, sub, 0):
             sub.status = "ungradable"
             sub.detail = failures.get(sub.key, "nbgrader did not grade it (see grading.log)")
             continue
         statuses = {notebook_status(nbformat.read(path, as_version=4))
                     for path in _autograded(course, sub)}
-        sub.status = "timed out" if "timed out" in statuses else "graded"
+        sub.status = next((s for s in ("timed out", "kernel died") if s in statuses), "graded")
         if sub.status == "timed out":
             sub.detail = "ran past the notebook time limit; the cells after it score 0"
-        elif "kernel died" in statuses:
+        elif sub.status == "kernel died":
             sub.detail = "the kernel died; the cells from there on score 0"
         missing = [name for name in assignments[sub.assignment]
                    if f"{name}.ipynb" not in sub.files]
@@ -455,11 +490,12 @@ def export(course, results, out_path):
                 row = dict.fromkeys(CSV_FIELDS, "")
                 row.update(assignment=assignment.name, duedate=assignment.duedate or "",
                            student_id=student_id, max_score=assignment.max_score,
-                           status=sub.status, detail=sub.detail)
+                           status=sub.status, detail=sub.detail,
+                           suspicious="; ".join(sub.suspicious))
                 if student is not None:
                     row.update(last_name=student.last_name or "",
                                first_name=student.first_name or "", email=student.email or "")
-                if sub.status in ("graded", "timed out"):
+                if sub.status in SCORED:
                     submission = gb.find_submission(assignment.name, student_id)
                     penalty = submission.late_submission_penalty or 0.0
                     by_hand = sum(g.max_score for nb in submission.notebooks for g in nb.grades
@@ -485,10 +521,11 @@ def table(rows, assignments) -> str:
     cells = {}
     for row in rows:
         status = row["status"]
-        if status in ("graded", "timed out"):
+        if status in SCORED:
             text = f"{float(row['score']):g}/{float(row['max_score']):g}"
-            text += " timed out" if status == "timed out" else (
+            text += f" {status}" if status != "graded" else (
                 "*" if float(row["points_to_grade_by_hand"] or 0) else "")
+            text += " !" if row.get("suspicious") else ""
         else:
             text = status
         cells[(row["student_id"], row["assignment"])] = text
@@ -508,19 +545,20 @@ def table(rows, assignments) -> str:
 def summary(results, problems, rows, assignments) -> tuple[str, int]:
     subs = list(results.values())
     count = {status: sum(sub.status == status for sub in subs)
-             for status in ("graded", "timed out", "not submitted", "ungradable")}
+             for status in (*SCORED, "not submitted", "ungradable")}
     out = io.StringIO()
     students = {sub.student for sub in subs}
     if len(students) <= 60:
         out.write(table(rows, list(assignments)))
     else:
         shown = [row for row in rows if row["student_id"] in
-                 {sub.student for sub in subs if sub.status in ("ungradable", "timed out")}]
+                 {sub.student for sub in subs if sub.status not in ("graded", "not submitted")}]
         out.write(f"{len(students)} students: the table shows only those with a problem "
                   "(all are in grades.csv)\n")
         if shown:
             out.write(table(shown, list(assignments)))
     out.write(f"\n{count['graded']} graded, {count['timed out']} timed out, "
+              f"{count['kernel died']} kernel died, "
               f"{count['not submitted']} not submitted, {count['ungradable']} ungradable\n")
     by_hand = sum(1 for row in rows if float(row["points_to_grade_by_hand"] or 0) > 0)
     if by_hand:
@@ -529,14 +567,21 @@ def summary(results, problems, rows, assignments) -> tuple[str, int]:
     for sub in subs:
         if sub.status == "ungradable":
             out.write(f"UNGRADABLE {sub.student}/{sub.assignment}: {sub.detail}\n")
-        elif sub.status == "timed out":
-            out.write(f"TIMED OUT {sub.student}/{sub.assignment}: {sub.detail}\n")
+        elif sub.status in ("timed out", "kernel died"):
+            out.write(f"{sub.status.upper()} {sub.student}/{sub.assignment}: {sub.detail}\n")
+
         if sub.ignored:
             out.write(f"IGNORED in submitted/{sub.student}/{sub.assignment}/ (not read, not "
                       f"copied): {', '.join(sub.ignored)}\n")
+    flagged = [f"{sub.student}/{sub.assignment}" for sub in subs if sub.suspicious]
+    if flagged:
+        out.write(f"SUSPICIOUS (!), read these notebooks (points unchanged; what was found is in "
+                  f"grades.csv): {', '.join(flagged)}\n")
+    left_out = 0
     for problem in problems:
-        out.write(f"IGNORED {problem}\n")
-    return out.getvalue(), count["ungradable"]
+        left_out += problem.startswith("LEFT OUT")
+        out.write(problem + "\n" if problem.startswith("LEFT OUT") else f"IGNORED {problem}\n")
+    return out.getvalue(), count["ungradable"] + left_out
 
 
 # ---- the command ----------------------------------------------------------------------
@@ -578,10 +623,11 @@ def main(argv=None) -> int:
                        for a in sorted(gb.assignments, key=lambda a: a.name)}
         known = [s.id for s in gb.students]
     results, problems = intake(course, assignments, known)
+    digests = _digests(course)
     todo = [sub for sub in results.values() if sub.status == "to grade"
-            and (args.force or not _fresh(course, sub))]
+            and (args.force or not _fresh(course, sub, digests))]
     for sub in results.values():
-        if sub.status == "to grade" and _fresh(course, sub) and not args.force:
+        if sub.status == "to grade" and _fresh(course, sub, digests) and not args.force:
             sub.status = "graded"                      # graded by an earlier run
     with Gradebook(_db_url(course)) as gb:             # before the workers: no race on these
         for student in sorted({sub.student for sub in todo}):
@@ -594,8 +640,12 @@ def main(argv=None) -> int:
             failures = autograde(course, todo, jobs, pathlib.Path(staging), log_path)
     phases["autograde"] = time.monotonic() - started - sum(phases.values())
     settle(course, results, failures, assignments)
+    for sub in todo:                                   # what these grades were computed from
+        if sub.status in SCORED:
+            digests[f"{sub.student}/{sub.assignment}"] = sub.digest
+    (course / DIGESTS).write_text(json.dumps(digests, indent=0, sort_keys=True))
     clean_autograded(course, problems)
-    graded = [sub for sub in results.values() if sub.status in ("graded", "timed out")]
+    graded = [sub for sub in results.values() if sub.status in SCORED]
     if graded:
         feedback(course, graded, jobs, log_path)
     phases["feedback"] = time.monotonic() - started - sum(phases.values())
@@ -604,7 +654,7 @@ def main(argv=None) -> int:
     with open(log_path, "a") as log:
         log.write("\n==== seconds: " + ", ".join(f"{name} {seconds:.1f}"
                                                for name, seconds in phases.items()) + " ====\n")
-    missing_feedback = [sub for sub in results.values() if sub.status in ("graded", "timed out")
+    missing_feedback = [sub for sub in results.values() if sub.status in SCORED
                         and not all((course / "feedback" / sub.student / sub.assignment /
                                      f"{name[:-6]}.html").is_file()
                                     for name in sub.files if name.endswith(".ipynb"))]

@@ -38,6 +38,7 @@ from coursetools.sandbox import (
     bwrap_command,
     environment_paths,
     masked_folders,
+    memory_cgroup,
     opted_out,
     privileged,
     sandbox_forbids,
@@ -67,6 +68,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     """
 
     memory_limit_mb = Integer(3072, help="address-space limit of each kernel process (MiB)"
+                              ).tag(config=True)
+    total_memory_mb = Integer(4096, help="memory of the kernel's processes together, its memory "
+                              "file systems included (a cgroup, when grading as root)"
                               ).tag(config=True)
     process_limit = Integer(256, help="processes and threads of the kernel's user (RLIMIT_NPROC)"
                             ).tag(config=True)
@@ -109,7 +113,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, sandbox_uid(), sandbox_uid())
         cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
         threads = str(self.threads)
-        return bwrap_command(
+        self._cgroup = memory_cgroup(os.path.basename(self._private), self.total_memory_mb)
+        # the command joins the cgroup before it becomes bwrap: every process of it is inside
+        enter = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self._cgroup] \
+            if self._cgroup else []
+        return enter + bwrap_command(
             cmd, private=pathlib.Path(self._private), binds=environment_paths(cmd[0]),
             scratch_files=self.scratch_files(cwd), socket_dir=self._socket_dir,
             memory_mb=self.memory_limit_mb, processes=self.process_limit,
@@ -159,6 +167,19 @@ class SandboxedKernelManager(AsyncKernelManager):
                     sealed = True
         finally:
             shutil.rmtree(self._private, ignore_errors=True)
+            self._remove_cgroup()
+
+    def _remove_cgroup(self):
+        for _ in range(50):                      # its last processes may still be exiting
+            if not getattr(self, "_cgroup", None):
+                return
+            try:
+                os.rmdir(self._cgroup)
+                self._cgroup = None
+            except FileNotFoundError:
+                self._cgroup = None
+            except OSError:
+                time.sleep(0.1)
 
     def _drain(self, reader: int):
         """Read the kernel's own output in fixed chunks and keep a bounded tail: a kernel that
@@ -391,6 +412,22 @@ def notebook_status(nb) -> str:
     if DEAD_KERNEL_ERROR in names:
         return "kernel died"
     return "graded"
+
+
+class ForgetBrokenCellMetadata(NbGraderPreprocessor):
+    """After nbgrader's DeduplicateIds: a cell whose nbgrader metadata is empty (the earlier
+    of two copies of a test cell, which DeduplicateIds emptied) or has no grade id (edited by
+    hand) becomes a plain cell of the student's, with a sentence in the log; the test cells
+    themselves come back from the gradebook. nbgrader 0.9.6 otherwise stops the submission
+    with a bare KeyError 'grade_id'."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        meta = cell.metadata.get("nbgrader")
+        if meta is not None and (not meta or not meta.get("grade_id")):
+            self.log.warning("cell %d carried copied or edited test metadata without a grade "
+                             "id: it is graded as a cell of the student's own", cell_index)
+            del cell.metadata["nbgrader"]
+        return cell, resources
 
 
 class RestoreDeletedCells(OverwriteCells):

@@ -21,6 +21,7 @@ grader is root, the grader's own uid in a user namespace otherwise) without capa
 under ``prlimit``: address space, number of processes, file size, no core dumps.
 """
 import ast
+import contextlib
 import os
 import pathlib
 import shutil
@@ -136,6 +137,42 @@ def masked_folders(forbids: dict) -> dict[str, list[str]]:
         masks[str(LIBRARY)] = sorted(entry for entry in os.listdir(LIBRARY)
                                      if entry.split(".")[0] in modules | {"__init__"})
     return masks
+
+
+def memory_cgroup(name: str, limit_mb: int) -> str | None:
+    """A fresh memory cgroup (v2, or v1's memory controller) under the grader's own, capping
+    all the processes of one kernel together at ``limit_mb`` (swap included), or None where
+    the grader may not make one (not root, no writable cgroup file system)."""
+    if not privileged():
+        return None
+    try:
+        own = pathlib.Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in own:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            base, files = "/sys/fs/cgroup", {"memory.max": limit_mb, "memory.swap.max": 0}
+        elif "memory" in controllers.split(","):
+            base, files = "/sys/fs/cgroup/memory", {"memory.limit_in_bytes": limit_mb,
+                                                    "memory.memsw.limit_in_bytes": limit_mb}
+        else:
+            continue
+        folder = os.path.join(base + path, name)
+        try:
+            os.mkdir(folder)
+            for file, mb in files.items():
+                try:
+                    with open(os.path.join(folder, file), "w") as handle:
+                        handle.write(str(mb * 2**20))
+                except OSError:
+                    if file.startswith(("memory.max", "memory.limit_in_bytes")):
+                        raise
+            return folder
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+    return None
 
 
 def write_etc(folder: pathlib.Path, uid: int, gid: int) -> dict[str, str]:

@@ -381,12 +381,17 @@ class TrustedNotebook:
                    "args": [self._send(a) for a in args],
                    "kwargs": {k: self._send(v) for k, v in (kwargs or {}).items()}}
         text = self.kernel.run(probe_source(request))
-        start = text.find(nonce)
-        end = text.find(nonce, start + len(nonce)) if start >= 0 else -1
-        if start < 0 or end < 0:
+        # the answer is a line "<nonce>{...}<nonce>": a hook that echoes the probe's source
+        # (where the nonce stands in quotes) does not look like one
+        start = text.find(f"\n{nonce}{{")
+        end = text.find(f"{nonce}\n", start + len(nonce) + 1) if start >= 0 else -1
+        try:
+            answer = json.loads(text[start + 1 + len(nonce):end]) if start >= 0 <= end else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
             raise StudentError("the notebook's kernel gave no answer when the test asked it "
                                f"for {target.get('name', 'an object')}")
-        answer = json.loads(text[start + len(nonce):end])
         if "error" in answer:
             raise _exception(*answer["error"])
         value = decode(answer["value"], self._handle)

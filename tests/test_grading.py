@@ -23,12 +23,16 @@ import nbformat
 import pytest
 from test_grading_helpers import (
     ASSIGNMENTS,
+    KERNEL_ATTACKS,
+    LEAKS,
     ROOT,
+    ZERO_BACKWARD,
     auto_points,
     autograded_outputs,
     hidden_test_lines,
     make,
     page_text,
+    points_in_one_kernel,
     points_of,
     read_grades,
     read_rows,
@@ -37,6 +41,7 @@ from test_grading_helpers import (
     scratch_course,
     solution_answers,
     submit,
+    with_cell_after,
 )
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
@@ -45,6 +50,8 @@ TIMEOUT = 30          # c.Execute.timeout in nbgrader_config.py (checked below)
 NOTEBOOK_TIMEOUT = 100   # the scratch course's notebook limit (the course's is longer)
 SECRET = "grader-secret-4f1d"   # an environment variable of the grader: never in a kernel
 UNGRADABLE = {"garbage", "nblinker", "piper", "emptyfolder", "aaschema"}
+DIES = {"killer"} | ({"hog"} if os.geteuid() == 0 else set())   # hog: the cgroup's cap
+TOTAL_MB = 2048         # the scratch course's cap on a kernel's processes together                  # os._exit in a cell: a status of its own in the table
 
 
 # ---- the fake submissions -------------------------------------------------------------
@@ -186,6 +193,79 @@ except MemoryError:
 """
 
 
+# the forbidden library reached through indirection, one route per answer of ex01
+INDIRECT = {
+    "rnn_step": '''import importlib
+
+class Box:
+    pass
+
+box = Box()
+box.lib = importlib.import_module("rnnlab.numpy_nets")
+
+
+def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+    return box.lib.rnn_step(x_t, h_prev, W_xh, W_hh, b_h)''',
+    "rnn_forward": '''import pickle
+
+
+def rnn_forward(X, W_xh, W_hh, b_h, h0=None):
+    step = pickle.loads(b"crnnlab.numpy_nets\\nrnn_step\\n.")
+    h = np.zeros((X.shape[0], W_hh.shape[0])) if h0 is None else h0
+    states = []
+    for t in range(X.shape[1]):
+        h = step(X[:, t], h, W_xh, W_hh, b_h)
+        states.append(h)
+    return np.stack(states, axis=1)''',
+    "checked_forward": '''import sys
+
+
+def checked_forward(X, W_xh, W_hh, b_h):
+    if np.ndim(X) != 3 or np.shape(X)[2] != np.shape(W_xh)[1]:
+        raise ValueError(f"X must have shape (batch, time, input), got {np.shape(X)}")
+    nets = sys.__dict__["modules"].get("rnnlab.numpy_nets") or np.__builtins__["__import__"](
+        "rnnlab.numpy_nets", fromlist=["rnn_step"])
+    h, states = np.zeros((X.shape[0], W_hh.shape[0])), []
+    for t in range(X.shape[1]):
+        h = nets.rnn_step(X[:, t], h, W_xh, W_hh, b_h)
+        states.append(h)
+    return np.stack(states, axis=1)''',
+}
+NOISY = '''import sys
+
+
+def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+    print("debugging rnn_step", np.shape(x_t), file=sys.stderr)
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)'''
+FORGERIES = {"forger-a": ("redefined checking helpers", "patched numpy"),
+             "forger-b": ("input transformer", "ast transformer")}
+
+
+def _copy_a_test_cell(nb):
+    """Jupyter's copy and paste: a second cell with the same test metadata, edited."""
+    at = next(i for i, c in enumerate(nb.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rnn_step")
+    copy = nbformat.from_dict(nbformat.v4.new_code_cell("print('my own check')"))
+    copy.metadata = nbformat.from_dict(dict(nb.cells[at].metadata))
+    nb.cells.insert(at + 1, copy)
+
+
+HOARDER = """import os, time
+import numpy as np
+children = []
+for _ in range(3):                            # 1 GiB each, written: each within 3 GiB
+    pid = os.fork()
+    if pid == 0:
+        block = np.ones(2**27)
+        time.sleep(5)
+        os._exit(0)
+    children.append(pid)
+killed = [os.waitpid(pid, 0)[1] & 0x7f == 9 for pid in children]
+print(f"children killed: {sum(killed)} of 3")
+assert not any(killed)
+"""
+
+
 def _sleepers(nb):
     """A slow notebook: eight cells of 20 s each (each within the per-cell timeout) before the
     last test cell, 160 s in all."""
@@ -229,7 +309,8 @@ def _not_notebooks(course: pathlib.Path, right: dict):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, request):
     base = tmp_path_factory.mktemp("grading")
-    course = scratch_course(base, f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}")
+    course = scratch_course(base, f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}\n"
+                                  f"c.SandboxedKernelManager.total_memory_mb = {TOTAL_MB}")
     # another copy of the course on this machine, outside /tmp (where a sandbox that only
     # hides /tmp and a few folders would not find it)
     clone = pathlib.Path(tempfile.mkdtemp(prefix="rnn-course-clone-",
@@ -265,6 +346,20 @@ def graded(tmp_path_factory, request):
                                     "test_checked_forward"))
     submit(course, "tamperer", EX, stub, edit=_tamper)
     submit(course, "spreader", EX, right, edit=_sleepers)
+    # attacks on the verdict from inside the kernel (two forms each), hidden-test leaks,
+    # the forbidden library through indirection, and fair answers that used to score 0
+    ex03 = solution_answers("ex03_bptt")
+    for student, forms in FORGERIES.items():
+        submit(course, student, "ex03_bptt", {**ex03, "backward": ZERO_BACKWARD},
+               edit=with_cell_after("gradient_diagnosis", "\n".join(KERNEL_ATTACKS[f] for f in forms)))
+    submit(course, "leaker", "ex03_bptt", ex03,
+           edit=with_cell_after("gradient_diagnosis", "\n".join(LEAKS.values())))
+    submit(course, "indirect", EX, {**right, **INDIRECT})
+    submit(course, "noisy", EX, {**right, "rnn_step": NOISY})
+    submit(course, "copier", EX, right, edit=_copy_a_test_cell)
+    # folders that nbgrader cannot grade as they are: reported, and make grade fails
+    submit(course, "Zoë Smith", EX, right)
+    (course / "submitted" / "ada" / "ex01").mkdir()
     _not_notebooks(course, right)
 
     listener = Listener()
@@ -275,6 +370,7 @@ def graded(tmp_path_factory, request):
                                                                    listener.port, clone)})
         submit(course, "forker", EX, {**right, "checked_forward": FORK_BOMB})
         submit(course, "hog", EX, {**right, "checked_forward": MEMORY_HOG})
+        submit(course, "hoarder", EX, {**right, "checked_forward": HOARDER})
         submit(course, "flooder", EX, {**right, "checked_forward": (
             "for _ in range(400):\n    print('x' * 100_000)     # 40 MB of output")})
     started = time.perf_counter()
@@ -317,6 +413,7 @@ def test_grade_grades_everything_gradable_and_fails_for_the_rest(graded):
     assert result.returncode != 0 and f"{len(UNGRADABLE)} ungradable" in out, out[-3000:]
     rows = graded["rows"]
     submitted = {(p.parent.name, p.name) for p in graded["course"].glob("submitted/*/*")}
+    submitted -= {("Zoë Smith", EX), ("ada", "ex01")}        # left out, loudly (test below)
     assert submitted <= set(rows), "a submission is missing from grades.csv"
     students = {key[0] for key in rows}
     assert set(rows) == {(s, a) for s in students for a in ASSIGNMENTS}
@@ -328,9 +425,43 @@ def test_grade_grades_everything_gradable_and_fails_for_the_rest(graded):
             assert f"UNGRADABLE {student}/{slug}: " in out
         elif student == "spreader":
             assert row["status"] == "timed out", row
+        elif student in DIES:
+            assert row["status"] == "kernel died", row
+            assert f"KERNEL DIED {student}/{slug}: the kernel died" in out
         else:
             assert row["status"] == "graded", row
             assert row["score"] != ""
+
+
+def test_no_folder_is_left_out_silently(graded):
+    """A student id with a space or an accent, an assignment folder named by its short name:
+    each is named in the summary with what to do, and make grade exits non-zero."""
+    out = graded["result"].stdout
+    assert graded["result"].returncode != 0
+    assert "LEFT OUT submitted/'Zoë Smith': not a valid student id" in out, out[-3000:]
+    assert f"LEFT OUT submitted/ada/ex01 (a folder): not an assignment (rename it {EX}?)" in out
+
+
+def test_suspicious_code_is_flagged_for_the_instructor_without_changing_points(graded):
+    rows = graded["rows"]
+    assert "get_ipython" in rows[("leaker", "ex03_bptt")]["suspicious"]
+    assert "assigns np.allclose" in rows[("forger-a", "ex03_bptt")]["suspicious"]
+    assert rows[("ada", EX)]["suspicious"] == ""
+    assert "forger-b/ex03_bptt" in next(line for line in graded["result"].stdout.splitlines()
+                                        if line.startswith("SUSPICIOUS (!)"))
+
+
+def test_a_resubmission_is_regraded_by_content_not_by_file_times(tmp_path):
+    """cp -p or unzip keep an older mtime: the digest of the files still tells them apart."""
+    from coursetools.grade import Submission, _fresh
+    first = Submission("ada", EX, files={f"{EX}.ipynb": b'{"cells": []}'}, newest=2000.0)
+    again = Submission("ada", EX, files={f"{EX}.ipynb": b'{"cells": [1]}'}, newest=1000.0)
+    notebook = tmp_path / "autograded" / "ada" / EX / f"{EX}.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text("{}")
+    digests = {f"ada/{EX}": first.digest}
+    assert _fresh(tmp_path, first, digests)
+    assert not _fresh(tmp_path, again, digests)
 
 
 def test_grade_prints_a_short_summary_and_keeps_the_log(graded):
@@ -492,9 +623,22 @@ def test_a_memory_hog_is_refused_memory(graded):
     require_sandbox()
     assert score(graded, "hog") == auto_points(EX) - points_of(EX, "test_checked_forward")
     outputs = autograded_outputs(graded["course"], "hog", EX)
+    if graded["rows"][("hog", EX)]["status"] == "kernel died":      # the cgroup's cap first
+        assert os.geteuid() == 0 and TOTAL_MB < 3072, outputs
+        return
     assert "memory refused after" in outputs and "MemoryError" in outputs, outputs
     refused = int(outputs.split("memory refused after ")[1].split()[0])
     assert refused <= 3072, "the address-space limit is 3 GiB"
+
+
+def test_a_submission_is_capped_as_a_whole_not_only_per_process(graded):
+    """Three processes of 1 GiB each, each within the per-process limit: the cgroup of the
+    submission (grading as root) stops them at TOTAL_MB together."""
+    require_sandbox()
+    if os.geteuid() != 0:
+        pytest.skip("the memory cgroup is made when grading as root")
+    assert score(graded, "hoarder") == auto_points(EX) - points_of(EX, "test_checked_forward")
+    assert "children killed: 0 of 3" not in autograded_outputs(graded["course"], "hoarder", EX)
 
 
 def test_deleted_cells_are_restored_and_gain_nothing(graded):
@@ -514,6 +658,61 @@ def test_edited_test_cells_are_overwritten_and_gain_nothing(graded):
     log = graded["log"]
     assert "Attribute 'points' for cell test_rnn_forward has changed" in log, (
         "nbgrader should report the edited test cells")
+
+
+# ---- verdicts out of the student's reach ----------------------------------------------
+
+@pytest.mark.parametrize("form", list(KERNEL_ATTACKS) + list(LEAKS))
+def test_each_attack_form_succeeded_when_tests_ran_in_the_students_kernel(form):
+    """Without the fix: test cells in the same kernel as the attack (autograde's old way)."""
+    points, printed = points_in_one_kernel("ex03_bptt", {"backward": ZERO_BACKWARD},
+                                           "gradient_diagnosis", {**KERNEL_ATTACKS, **LEAKS}[form])
+    if form in LEAKS:
+        assert "BEGIN HIDDEN TESTS" in printed and "check_random_sizes(" in printed
+    else:
+        assert points == auto_points("ex03_bptt"), f"{form}: {points}"
+
+
+@pytest.mark.parametrize("student", list(FORGERIES))
+def test_attacks_on_the_kernel_cannot_forge_a_verdict(graded, student):
+    """Redefined helpers, patched NumPy, input and AST transformers: the tests run in the
+    grader, so all-zero gradients score 0, with the course's own hints."""
+    assert score(graded, student, "ex03_bptt") == 0.0
+    outputs = autograded_outputs(graded["course"], student, "ex03_bptt")
+    if student == "forger-a":            # the kernel answers: the course's own hint
+        assert "dW_hy is wrong" in outputs, outputs
+    else:                                # the transformers swallow the probes too: no answer
+        assert "the notebook's kernel gave no answer" in outputs, outputs
+
+
+def test_a_test_cell_never_reaches_the_kernel_so_nothing_leaks(graded):
+    """Hooks that print each cell's source (pre_run_cell, In[-1]) see no test cell: the
+    solution still scores full marks, and no hidden test line reaches the outputs or feedback."""
+    assert score(graded, "leaker", "ex03_bptt") == auto_points("ex03_bptt")
+    outputs = autograded_outputs(graded["course"], "leaker", "ex03_bptt")
+    page = page_text(graded["course"] / "feedback" / "leaker" / "ex03_bptt" / "ex03_bptt.html")
+    for line in hidden_test_lines("ex03_bptt"):
+        assert line not in outputs and line not in page, line
+    assert "HIDDEN TESTS" not in outputs
+
+
+def test_the_forbidden_library_is_absent_whatever_the_route(graded):
+    """An object's attribute, pickle.loads, sys.__dict__ and np.__builtins__: each answer
+    that reaches rnnlab.numpy_nets scores 0 (the module is not in the sandbox, and the
+    own-work check reads the submitted source)."""
+    assert score(graded, "indirect") == 0.0
+    if graded["sandboxed"]:
+        assert "ModuleNotFoundError" in autograded_outputs(graded["course"], "indirect", EX)
+
+
+def test_printing_to_stderr_costs_nothing(graded):
+    assert score(graded, "noisy") == auto_points(EX)
+
+
+def test_a_copied_test_cell_is_graded_not_fatal(graded):
+    row = graded["rows"][("copier", EX)]
+    assert row["status"] == "graded", row
+    assert score(graded, "copier") == auto_points(EX)
 
 
 # ---- feedback -------------------------------------------------------------------------
