@@ -125,7 +125,7 @@ def pytest_terminal_summary(terminalreporter):
                   for name, value in getattr(report, "user_properties", ())
                   if name == "full_scale_seconds"}
     if full_scale:
-        terminalreporter.section("full-scale smoke (RNNLAB_SCALE=full, capped steps), two at a time")
+        terminalreporter.section("full-scale smoke (RNNLAB_SCALE=full, capped), two at a time")
         for chapter, seconds in sorted(full_scale.items()):
             terminalreporter.write_line(f"{seconds:7.1f} s  {chapter}")
 

@@ -307,26 +307,41 @@ def lstm_step(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray,
     """
     batch, hidden_size = _check_step(x_t, h_prev, params, LSTM_GATES)
     expect_shape("c_prev", c_prev, (batch, hidden_size), "(batch, hidden)")
-    i_t = sigmoid(_gate(x_t, h_prev, params, "i"))
-    f_t = sigmoid(_gate(x_t, h_prev, params, "f"))
-    c_tilde = np.tanh(_gate(x_t, h_prev, params, "c"))
-    o_t = sigmoid(_gate(x_t, h_prev, params, "o"))
-    c_t = f_t * c_prev + i_t * c_tilde
-    h_t = o_t * np.tanh(c_t)
-    return h_t, c_t
+    return _lstm_step(x_t, h_prev, c_prev, params)[:2]
+
+
+def _lstm_step(x_t, h_prev, c_prev, params):
+    """:func:`lstm_step` without the checks, also returning its gates {i, f, c (= c~), o}."""
+    gates = {"i": sigmoid(_gate(x_t, h_prev, params, "i")),
+             "f": sigmoid(_gate(x_t, h_prev, params, "f")),
+             "c": np.tanh(_gate(x_t, h_prev, params, "c")),
+             "o": sigmoid(_gate(x_t, h_prev, params, "o"))}
+    c_t = gates["f"] * c_prev + gates["i"] * gates["c"]
+    h_t = gates["o"] * np.tanh(c_t)
+    return h_t, c_t, gates
 
 
 def lstm_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | None = None,
-                 c0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 c0: np.ndarray | None = None, return_cache: bool = False):
     """Run :func:`lstm_step` over ``X`` (B, T, D). Returns ``(hs, cs)``: every hidden state
-    and every cell state, both (B, T, H); h0 and c0 are zeros when omitted."""
+    and every cell state, both (B, T, H); h0 and c0 are zeros when omitted. With
+    ``return_cache``, ``(hs, cs, cache)``: what :func:`lstm_backward` needs (the inputs,
+    states and every step's gates), so that the backward pass recomputes nothing."""
     batch, steps, H, dtype = _sequence_sizes(X, params["W_hi"])
     h, c = _initial_state("h0", h0, batch, H, dtype), _initial_state("c0", c0, batch, H, dtype)
+    cache = {"X": X, "params": params, "h0": h, "c0": c,
+             "gates": {g: np.empty((batch, steps, H), dtype=dtype) for g in LSTM_GATES}}
     hs, cs = np.empty((batch, steps, H), dtype=dtype), np.empty((batch, steps, H), dtype=dtype)
+    if steps:
+        _check_step(X[:, 0], h, params, LSTM_GATES)     # once: every step has these shapes
     for t in range(steps):
-        h, c = lstm_step(X[:, t], h, c, params)
+        h, c, gates = _lstm_step(X[:, t], h, c, params)
         hs[:, t], cs[:, t] = h, c
-    return hs, cs
+        for g, value in gates.items():
+            cache["gates"][g][:, t] = value
+    if not return_cache:
+        return hs, cs
+    return hs, cs, {**cache, "hs": hs, "cs": cs}
 
 
 def init_gru_params(input_size: int, hidden_size: int, rng: np.random.Generator,
@@ -358,26 +373,42 @@ def gru_step(x_t: np.ndarray, h_prev: np.ndarray, params: dict[str, np.ndarray],
     ``x_t`` is (B, D) and ``h_prev`` (B, H); returns h_t, (B, H).
     """
     _check_step(x_t, h_prev, params, GRU_GATES)
+    return _gru_step(x_t, h_prev, params, reset_after)[0]
+
+
+def _gru_step(x_t, h_prev, params, reset_after):
+    """:func:`gru_step` without the checks, also returning {r, z, n, m}, where m is what the
+    reset gate scales (reset_after=True: m = W_hn h_{t-1} + b_hn)."""
     r_t = sigmoid(x_t @ params["W_xr"].T + h_prev @ params["W_hr"].T + params["b_r"])
     z_t = sigmoid(x_t @ params["W_xz"].T + h_prev @ params["W_hz"].T + params["b_z"])
     if reset_after:
-        recurrent = r_t * (h_prev @ params["W_hn"].T + params["b_hn"])
+        m_t = h_prev @ params["W_hn"].T + params["b_hn"]
+        recurrent = r_t * m_t
     else:
-        recurrent = (r_t * h_prev) @ params["W_hn"].T + params["b_hn"]
+        m_t = r_t * h_prev
+        recurrent = m_t @ params["W_hn"].T + params["b_hn"]
     n_t = np.tanh(x_t @ params["W_xn"].T + params["b_xn"] + recurrent)
-    return (1.0 - z_t) * n_t + z_t * h_prev
+    return (1.0 - z_t) * n_t + z_t * h_prev, {"r": r_t, "z": z_t, "n": n_t, "m": m_t}
 
 
 def gru_forward(X: np.ndarray, params: dict[str, np.ndarray], h0: np.ndarray | None = None,
-                reset_after: bool = True) -> np.ndarray:
-    """Run :func:`gru_step` over ``X`` (B, T, D); returns every hidden state, (B, T, H)."""
+                reset_after: bool = True, return_cache: bool = False):
+    """Run :func:`gru_step` over ``X`` (B, T, D); returns every hidden state, (B, T, H).
+    With ``return_cache``, ``(hs, cache)``: what :func:`gru_backward` needs (the inputs,
+    states and every step's gates), so that the backward pass recomputes nothing."""
     batch, steps, H, dtype = _sequence_sizes(X, params["W_hr"])
     h = _initial_state("h0", h0, batch, H, dtype)
+    cache = {"X": X, "params": params, "h0": h, "reset_after": reset_after,
+             "gates": {g: np.empty((batch, steps, H), dtype=dtype) for g in "rznm"}}
     hs = np.empty((batch, steps, H), dtype=dtype)
+    if steps:
+        _check_step(X[:, 0], h, params, GRU_GATES)      # once: every step has these shapes
     for t in range(steps):
-        h = gru_step(X[:, t], h, params, reset_after)
+        h, gates = _gru_step(X[:, t], h, params, reset_after)
         hs[:, t] = h
-    return hs
+        for g, value in gates.items():
+            cache["gates"][g][:, t] = value
+    return (hs, {**cache, "hs": hs}) if return_cache else hs
 
 
 def _hidden_states(cell: str, X: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
@@ -413,15 +444,13 @@ def bidirectional_forward(X: np.ndarray, params_forward: dict[str, np.ndarray],
     return np.concatenate([h_forward, h_backward], axis=-1)
 
 
-def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
-                  cs: np.ndarray, dhs: np.ndarray, h0: np.ndarray | None = None,
-                  c0: np.ndarray | None = None
+def lstm_backward(dhs: np.ndarray, cache: dict
                   ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Backpropagation through time for :func:`lstm_forward` (chapter 7).
 
-    ``hs`` and ``cs`` (B, T, H) come from the forward pass; ``dhs`` = dL/dh_t, (B, T, H), is
-    what the loss sends to each hidden state. The gates are recomputed step by step. With
-    dh the total gradient at h_t and dc the one at c_t:
+    ``dhs`` = dL/dh_t, (B, T, H), is what the loss sends to each hidden state; ``cache``
+    comes from ``lstm_forward(..., return_cache=True)`` and holds the states and the gates
+    of every step. With dh the total gradient at h_t and dc the one at c_t:
 
         do = dh * tanh(c_t)                  dc = dc_next + dh * o_t * (1 - tanh(c_t)^2)
         di = dc * c~_t    dc~ = dc * i_t     df = dc * c_{t-1}    dc_next = dc * f_t
@@ -433,21 +462,16 @@ def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     the forget gate. Returns ``(grads, dh0, dc0)``: the gradients under the keys of
     ``params``, and dL/dh_0 and dL/dc_0, both (B, H).
     """
-    batch, steps, H, dtype = _sequence_sizes(X, params["W_hi"])
-    for name, array in (("hs", hs), ("cs", cs), ("dhs", dhs)):
-        expect_shape(name, array, (batch, steps, H), "(batch, time, hidden)")
-    h0 = _initial_state("h0", h0, batch, H, dtype)
-    c0 = _initial_state("c0", c0, batch, H, dtype)
+    X, params, hs, cs, gates = (cache[k] for k in ("X", "params", "hs", "cs", "gates"))
+    batch, steps, H = hs.shape
+    expect_shape("dhs", dhs, (batch, steps, H), "(batch, time, hidden)")
     grads = {name: np.zeros_like(value) for name, value in params.items()}
-    dh_next, dc_next = np.zeros((batch, H), dtype), np.zeros((batch, H), dtype)
+    dh_next, dc_next = np.zeros((batch, H), hs.dtype), np.zeros((batch, H), hs.dtype)
     for t in reversed(range(steps)):
         x_t = X[:, t]
-        h_prev = hs[:, t - 1] if t > 0 else h0
-        c_prev = cs[:, t - 1] if t > 0 else c0
-        i_t = sigmoid(_gate(x_t, h_prev, params, "i"))
-        f_t = sigmoid(_gate(x_t, h_prev, params, "f"))
-        c_tilde = np.tanh(_gate(x_t, h_prev, params, "c"))
-        o_t = sigmoid(_gate(x_t, h_prev, params, "o"))
+        h_prev = hs[:, t - 1] if t > 0 else cache["h0"]
+        c_prev = cs[:, t - 1] if t > 0 else cache["c0"]
+        i_t, f_t, c_tilde, o_t = (gates[g][:, t] for g in LSTM_GATES)
         tanh_c = np.tanh(cs[:, t])
         dh = dhs[:, t] + dh_next
         dc = dc_next + dh * o_t * (1.0 - tanh_c ** 2)
@@ -465,14 +489,12 @@ def lstm_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
     return grads, dh_next, dc_next
 
 
-def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
-                 dhs: np.ndarray, h0: np.ndarray | None = None
-                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def gru_backward(dhs: np.ndarray, cache: dict) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Backpropagation through time for :func:`gru_forward` with ``reset_after=True``.
 
-    ``hs`` (B, T, H) comes from the forward pass and ``dhs`` = dL/dh_t, (B, T, H). With
-    dh the total gradient at h_t and m_t = W_hn h_{t-1} + b_hn (the part the reset gate
-    scales):
+    ``dhs`` = dL/dh_t, (B, T, H); ``cache`` comes from ``gru_forward(..., return_cache=True)``
+    and holds the states and the gates of every step. With dh the total gradient at h_t and
+    m_t = W_hn h_{t-1} + b_hn (the part the reset gate scales):
 
         dn = dh * (1 - z_t)      dz = dh * (h_{t-1} - n_t)      dh_prev = dh * z_t
         da_n = dn * (1 - n_t^2)  dr = da_n * m_t                dm = da_n * r_t
@@ -480,30 +502,21 @@ def gru_backward(X: np.ndarray, params: dict[str, np.ndarray], hs: np.ndarray,
         dh_prev += W_hr^T da_r + W_hz^T da_z + W_hn^T dm
 
     ``dh_prev = dh * z_t`` is the GRU's gated path. Returns ``(grads, dh0)``: the gradients
-    under the keys of ``params``, and dL/dh_0, (B, H).
-
-    Only ``reset_after=True`` is differentiated here: the gates are recomputed at each step,
-    and when they do not reproduce ``hs`` (states from ``reset_after=False``, or from another
-    ``h0``) a ValueError says so instead of returning wrong gradients.
+    under the keys of ``params``, and dL/dh_0, (B, H). Only ``reset_after=True`` is
+    differentiated here: a cache of the other placement raises a ValueError.
     """
-    batch, steps, H, dtype = _sequence_sizes(X, params["W_hr"])
-    for name, array in (("hs", hs), ("dhs", dhs)):
-        expect_shape(name, array, (batch, steps, H), "(batch, time, hidden)")
-    h0 = _initial_state("h0", h0, batch, H, dtype)
+    if not cache["reset_after"]:
+        raise ValueError("gru_backward differentiates reset_after=True only; this cache comes "
+                         "from gru_forward(..., reset_after=False)")
+    X, params, hs, gates = (cache[k] for k in ("X", "params", "hs", "gates"))
+    batch, steps, H = hs.shape
+    expect_shape("dhs", dhs, (batch, steps, H), "(batch, time, hidden)")
     grads = {name: np.zeros_like(value) for name, value in params.items()}
-    dh_next = np.zeros((batch, H), dtype)
+    dh_next = np.zeros((batch, H), hs.dtype)
     for t in reversed(range(steps)):
         x_t = X[:, t]
-        h_prev = hs[:, t - 1] if t > 0 else h0
-        r_t = sigmoid(x_t @ params["W_xr"].T + h_prev @ params["W_hr"].T + params["b_r"])
-        z_t = sigmoid(x_t @ params["W_xz"].T + h_prev @ params["W_hz"].T + params["b_z"])
-        m_t = h_prev @ params["W_hn"].T + params["b_hn"]
-        n_t = np.tanh(x_t @ params["W_xn"].T + params["b_xn"] + r_t * m_t)
-        if not np.allclose((1.0 - z_t) * n_t + z_t * h_prev, hs[:, t], rtol=1e-4, atol=1e-5):
-            raise ValueError(
-                f"hs[:, {t}] is not the state gru_forward(X, params, h0, reset_after=True) "
-                f"computes: gru_backward differentiates reset_after=True only (were the "
-                f"states computed with reset_after=False, or from another h0?)")
+        h_prev = hs[:, t - 1] if t > 0 else cache["h0"]
+        r_t, z_t, n_t, m_t = (gates[g][:, t] for g in "rznm")
         dh = dhs[:, t] + dh_next
         da_n = dh * (1.0 - z_t) * (1.0 - n_t ** 2)
         dm = da_n * r_t

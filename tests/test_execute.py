@@ -90,7 +90,8 @@ def test_ctrl_c_ends_the_kernels_it_started(tmp_path):
     interrupted = ("import pathlib, sys\nfrom coursetools import execute\n"
                    "execute.run_notebooks([pathlib.Path(sys.argv[1])], jobs=1)")
     driver = subprocess.Popen(
-        [sys.executable, "-c", interrupted, str(path)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(execute.ROOT)},
+        [sys.executable, "-c", interrupted, str(path)], cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(execute.ROOT)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     kernel = None
     try:

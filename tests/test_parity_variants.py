@@ -203,14 +203,14 @@ def _backward_case(cell):
     R = rng.normal(size=(B, T, H))           # loss L = sum(R * h): dL/dh_t = R_t
     if cell == "lstm":
         params = numpy_nets.init_lstm_params(D, H, rng)
-        hs, cs = numpy_nets.lstm_forward(X, params)
-        grads, _, _ = numpy_nets.lstm_backward(X, params, hs, cs, R)
+        *_, cache = numpy_nets.lstm_forward(X, params, return_cache=True)
+        grads, _, _ = numpy_nets.lstm_backward(R, cache)
         loss = lambda: float((numpy_nets.lstm_forward(X, params)[0] * R).sum())
     else:
         params = numpy_nets.init_gru_params(D, H, rng)
         params["b_hn"] = params["b_hn"] + 0.5
-        hs = numpy_nets.gru_forward(X, params)
-        grads, _ = numpy_nets.gru_backward(X, params, hs, R)
+        _, cache = numpy_nets.gru_forward(X, params, return_cache=True)
+        grads, _ = numpy_nets.gru_backward(R, cache)
         loss = lambda: float((numpy_nets.gru_forward(X, params) * R).sum())
     return X, R, params, grads, loss
 
@@ -248,9 +248,10 @@ def _state_gradients(cell):
     """The backward's gradients with respect to the initial states: (dh0, dc0) or (dh0,)."""
     X, R, params, _, _ = _backward_case(cell)
     if cell == "lstm":
-        hs, cs = numpy_nets.lstm_forward(X, params)
-        return numpy_nets.lstm_backward(X, params, hs, cs, R)[1:]
-    return numpy_nets.gru_backward(X, params, numpy_nets.gru_forward(X, params), R)[1:]
+        *_, cache = numpy_nets.lstm_forward(X, params, return_cache=True)
+        return numpy_nets.lstm_backward(R, cache)[1:]
+    _, cache = numpy_nets.gru_forward(X, params, return_cache=True)
+    return numpy_nets.gru_backward(R, cache)[1:]
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -263,26 +264,36 @@ def test_backward_returns_state_gradients_apart(cell):
     rng = np.random.default_rng(8)
     h0, c0 = rng.normal(size=(B, H)), rng.normal(size=(B, H))
     if cell == "lstm":
-        hs, cs = numpy_nets.lstm_forward(X, params, h0, c0)
-        grads, dh0, dc0 = numpy_nets.lstm_backward(X, params, hs, cs, R, h0, c0)
+        cache = numpy_nets.lstm_forward(X, params, h0, c0, return_cache=True)[2]
+        grads, dh0, dc0 = numpy_nets.lstm_backward(R, cache)
         loss = lambda: float((numpy_nets.lstm_forward(X, params, h0, c0)[0] * R).sum())
         assert relative_error(dc0, numerical_gradient(loss, c0)) < 1e-6
     else:
-        hs = numpy_nets.gru_forward(X, params, h0)
-        grads, dh0 = numpy_nets.gru_backward(X, params, hs, R, h0)
+        _, cache = numpy_nets.gru_forward(X, params, h0, return_cache=True)
+        grads, dh0 = numpy_nets.gru_backward(R, cache)
         loss = lambda: float((numpy_nets.gru_forward(X, params, h0) * R).sum())
     assert set(grads) == set(params)
     assert max(check_gradients(loss, params, grads).values()) < 1e-6
     assert relative_error(dh0, numerical_gradient(loss, h0)) < 1e-6
 
 
-def test_gru_backward_refuses_states_from_reset_after_false():
-    """gru_backward differentiates reset_after=True only; given the other placement's states
-    it raises instead of returning wrong gradients."""
+def test_gru_backward_refuses_a_cache_of_reset_after_false():
+    """gru_backward differentiates reset_after=True only; given the other placement's forward
+    pass it raises instead of returning wrong gradients."""
     X, R, params, _, _ = _backward_case("gru")
-    hs = numpy_nets.gru_forward(X, params, reset_after=False)
+    _, cache = numpy_nets.gru_forward(X, params, reset_after=False, return_cache=True)
     with pytest.raises(ValueError, match="reset_after=True"):
-        numpy_nets.gru_backward(X, params, hs, R)
+        numpy_nets.gru_backward(R, cache)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_forward_returns_the_states_it_returns_without_a_cache(cell):
+    X, _, params, _, _ = _backward_case(cell)
+    forward = numpy_nets.lstm_forward if cell == "lstm" else numpy_nets.gru_forward
+    plain, cached = forward(X, params), forward(X, params, return_cache=True)
+    states = plain if cell == "lstm" else (plain,)
+    for state, again in zip(states, cached[:-1]):
+        np.testing.assert_array_equal(state, again)
 
 
 def test_gradient_check_catches_swapped_gate_gradients():
