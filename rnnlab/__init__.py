@@ -22,8 +22,7 @@ module:
 - ``figures`` (the book's plot style and helpers) with one module of diagrams per topic:
   ``figures.forward``, ``figures.bptt``, ``figures.shapes`` (the five types),
   ``figures.cells`` (gated cells), ``figures.gradients``, ``figures.applications``,
-  ``figures.scan``, ``figures.seq2seq``;
-- ``ownwork`` (the own-work checks that graded exercises run).
+  ``figures.scan``, ``figures.seq2seq``.
 
 Importing rnnlab quietens TensorFlow's start-up logging (see ``quiet``), so import it before
 TensorFlow or Keras.

@@ -1,4 +1,4 @@
-"""rnnlab.ownwork, the exercises' own-work check: it judges code, never comments or strings.
+"""coursetools.ownwork, the exercises' own-work check: it judges code, never comments or strings.
 
 Each case is a notebook cell written the way a student writes it, run as a notebook runs it
 (module ``__main__``, source in linecache). Correct answers that merely *mention* a library
