@@ -6,6 +6,7 @@ theirs, neither from a shell nor from inside a notebook being graded.
 Root only (it creates accounts): skipped loudly elsewhere, failing under CI=true. Accounts,
 folders and the modes it changes are restored even when it fails.
 """
+import concurrent.futures
 import csv
 import json
 import os
@@ -55,6 +56,18 @@ with open(os.path.join(folder, "filler.bin"), "wb") as handle:
     handle.write(b"x" * 2**21)
 time.sleep(10)
 """
+
+
+def both(step, *users):
+    """``step(user)`` for every user at once: each is a separate nbgrader process whose
+    start-up, not its work, is most of its time."""
+    with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
+        list(pool.map(step, users))        # raises what a step raised
+
+
+def course_copy(ex: str) -> str:
+    """The released notebook, readable by every account (the checkout is, for this test)."""
+    return str(ROOT / "exercises" / ex / f"{ex}.ipynb")
 
 
 def fail_or_skip(message: str):
@@ -140,8 +153,9 @@ def exchange_run():
         interpreter_reachable(accounts)
         instructor = accounts.add(f"rnni{tag}")
         alice, bob = accounts.add(f"rnna{tag}"), accounts.add(f"rnnb{tag}")
+        carl = accounts.add(f"rnnc{tag}")        # submits a blank notebook in alice's name
         # step 2: private homes
-        for user in (instructor, alice, bob):
+        for user in (instructor, alice, bob, carl):
             pathlib.Path(user.pw_dir).chmod(0o700)
         # step 3: the exchange, the course's folder in it, the configuration of every account
         exchange = top / "nbgrader" / "exchange"
@@ -167,8 +181,9 @@ def exchange_run():
         run_as(instructor, f"nbgrader release_assignment {EX}", config_dir, cwd=course)
         # step 6: students fetch, answer (alice also probes from inside her notebook), submit
         right = solution_answers(EX)
+        both(lambda user: run_as(user, f"nbgrader fetch_assignment {EX} --course {COURSE_ID}",
+                                 config_dir), alice, bob)
         for user in (alice, bob):
-            run_as(user, f"nbgrader fetch_assignment {EX} --course {COURSE_ID}", config_dir)
             path = pathlib.Path(user.pw_dir) / EX / f"{EX}.ipynb"
             nb = nbformat.read(path, as_version=4)
             for cell in nb.cells:
@@ -181,18 +196,23 @@ def exchange_run():
                 nb.cells.append(nbformat.v4.new_code_cell(probe))
                 nb.cells.append(nbformat.v4.new_code_cell(SOCKET_FILLER))
             run_as(user, f"cat > {path}", config_dir, stdin=nbformat.writes(nb))
-        for user in (alice, bob):
-            run_as(user, f"nbgrader submit {EX} --course {COURSE_ID}", config_dir,
-                   cwd=pathlib.Path(user.pw_dir))
+        both(lambda user: run_as(user, f"nbgrader submit {EX} --course {COURSE_ID}", config_dir,
+                                 cwd=pathlib.Path(user.pw_dir)), alice, bob)
+        # carl, after alice, hands in the blank release under her id: nbgrader collect takes
+        # it (the newest for her id), make grade must refuse it and grade hers
+        run_as(carl, f"mkdir {EX} && cp {course_copy(EX)} {EX}/ && "
+                     f"nbgrader submit {EX} --course {COURSE_ID} --student {alice.pw_name}",
+               config_dir)
         # step 7: collect, grade, release feedback
         run_as(instructor, f"nbgrader collect {EX}", config_dir, cwd=course)
         graded = run_as(instructor, f"{make} grade COURSE={course}", config_dir, cwd=course,
                         check=False)
         run_as(instructor, f"nbgrader release_feedback {EX}", config_dir, cwd=course)
         # step 8: students fetch their feedback
-        for user in (alice, bob):
-            run_as(user, f"nbgrader fetch_feedback {EX} --course {COURSE_ID}", config_dir)
-        yield {"instructor": instructor, "alice": alice, "bob": bob, "course": course,
+        both(lambda user: run_as(user, f"nbgrader fetch_feedback {EX} --course {COURSE_ID}",
+                                 config_dir), alice, bob)
+        yield {"instructor": instructor, "alice": alice, "bob": bob, "carl": carl,
+               "course": course,
                "exchange": exchange, "config_dir": config_dir, "graded": graded}
     finally:
         accounts.cleanup()
@@ -204,9 +224,10 @@ def test_the_whole_exchange_round_trip_works(exchange_run):
     course = exchange_run["course"]
     with open(course / "grades.csv") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    for user in ("alice", "bob"):
+    # alice's last cell kills her kernel (the socket test below): scored up to there
+    for user, status in (("alice", "kernel died"), ("bob", "graded")):
         name = exchange_run[user].pw_name
-        assert rows[name]["status"] == "graded", rows[name]
+        assert rows[name]["status"] == status, rows[name]
         pages = list(pathlib.Path(exchange_run[user].pw_dir, EX, "feedback").glob("*/*.html"))
         assert len(pages) == 1, f"{name} fetched no feedback"
         assert name in pages[0].read_text() or EX in pages[0].read_text()
@@ -252,3 +273,21 @@ def test_a_kernel_filling_its_socket_folder_is_killed(exchange_run):
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert "the kernel died" in rows[exchange_run["alice"].pw_name]["detail"]
     assert rows[exchange_run["bob"].pw_name]["detail"] == ""
+
+
+def test_a_submission_in_another_students_name_is_refused_and_kept(exchange_run):
+    """carl's blank notebook, submitted as alice after her, was taken by nbgrader collect;
+    make grade refused it (its folder in inbound/ is carl's), kept it under refused/, said
+    so, and graded alice's own submission in its place."""
+    graded, course = exchange_run["graded"], exchange_run["course"]
+    alice, carl = exchange_run["alice"].pw_name, exchange_run["carl"].pw_name
+    assert f"submitted/{alice}/{EX}: REFUSED, submitted as '{alice}' by the account " \
+           f"'{carl}'" in graded.stdout, graded.stdout[-3000:]
+    kept = list((course / "refused").glob(f"{alice}+{EX}+*/{EX}.ipynb"))
+    assert len(kept) == 1, "the refused submission was not kept"
+    log = [json.loads(line) for line in (course / "refused" / "refused.jsonl").read_text()
+           .splitlines()]
+    assert [(r["claimed"], r["owner"]) for r in log] == [(alice, carl)], log
+    with open(course / "grades.csv") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(rows[alice]["score"]) == float(rows[alice]["max_score"]) - 2 > 0, rows[alice]

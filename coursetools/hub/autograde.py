@@ -37,6 +37,7 @@ import time
 from nbgrader.utils import parse_utc
 
 from coursetools import exchange
+from coursetools.grade import SCORED  # the statuses that have a score
 from coursetools.hub.classroom import BIN
 
 MODES = ("off", "grade", "return")
@@ -57,8 +58,8 @@ class Job:
     assignment: str
     timestamp: str               # written by `nbgrader submit` (the student's clock)
     noticed: float
-    status: str = "queued"       # queued | waiting (limit) | grading | graded | ungradable |
-    #                              timed out | off | superseded | refused
+    status: str = "queued"       # queued | waiting (limit) | grading | superseded | refused |
+    #                              off | ungradable | one of coursetools.grade.SCORED
     detail: str = ""
     score: str = ""
     graded: float = 0.0
@@ -202,7 +203,7 @@ class Service:
             row = rows.get((job.student, job.assignment), {})
             job.graded = time.time()
             status = row.get("status", "ungradable")
-            job.status = status if status in ("graded", "timed out") else "ungradable"
+            job.status = status if status in SCORED else "ungradable"
             job.detail = row.get("detail", "") or ("" if row else "no row in grades.csv")
             if job.status != "ungradable":
                 by_hand = float(row.get("points_to_grade_by_hand") or 0)
