@@ -149,6 +149,13 @@ def newest_source(root: pathlib.Path = ROOT) -> float:
     return newest
 
 
+def site_is_current(build: pathlib.Path, root: pathlib.Path = ROOT) -> bool:
+    """True when ``build`` holds a built site and its log, newer than every source."""
+    log = build / "build.log"
+    return ((build / "html" / "index.html").exists() and log.exists()
+            and newest_source(root) < log.stat().st_mtime)
+
+
 @pytest.fixture(scope="session")
 def built_site() -> pathlib.Path:
     """``_build/html``, the website `make book` built (its log: ``_build/build.log``).
@@ -158,7 +165,7 @@ def built_site() -> pathlib.Path:
     built here with `make book`'s command (warnings are errors; the chapters come from the
     execution cache, and whatever it lacks is executed)."""
     html, log = BUILD / "html", BUILD / "build.log"
-    if (html / "index.html").exists() and log.exists() and newest_source() < log.stat().st_mtime:
+    if site_is_current(BUILD, ROOT):
         return html
     command = [str(pathlib.Path(sys.executable).parent / BOOK_COMMAND[0]), *BOOK_COMMAND[1:]]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -18,6 +18,30 @@ def _pages(site):
     return sorted(site.rglob("*.html"))
 
 
+@pytest.mark.parametrize("edited", [None, "chapters/01_a.ipynb", "_ext/x.py"])
+def test_the_site_tests_read_make_books_build_unless_a_source_is_newer(tmp_path, edited):
+    """The built_site fixture reads `make book`'s build: it builds only when there is none, or
+    when a source changed after it (its outputs, caches and the tests themselves are not
+    sources)."""
+    import os
+
+    from conftest import site_is_current
+
+    for name in ("chapters/01_a.ipynb", "_ext/x.py", "tests/test_x.py", "_build/html/index.html"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+        os.utime(tmp_path / name, (1000, 1000))
+    assert not site_is_current(tmp_path / "_build", tmp_path)       # no log: no build
+    (tmp_path / "_build" / "build.log").write_text("")
+    os.utime(tmp_path / "_build" / "build.log", (2000, 2000))
+    for name in ("tests/test_x.py", "_build/html/index.html", "_build/.jupyter_cache/x"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")                          # written after the build
+    if edited:
+        os.utime(tmp_path / edited, (3000, 3000))
+    assert site_is_current(tmp_path / "_build", tmp_path) is (edited is None)
+
+
 def test_every_chapter_page_has_outputs_and_a_figure(built_site):
     for stem in CHAPTERS:
         page = built_site / "chapters" / f"{stem}.html"
