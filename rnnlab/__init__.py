@@ -19,7 +19,8 @@ module:
 - running anywhere: ``device`` (CPU or GPU, the quick or full scale), ``seeding``
   (reproducibility), ``shapes`` (shape errors that name both shapes), ``quiet``
   (TensorFlow's start-up lines kept off the pages);
-- ``figures`` (the book's plot style and helpers) with one module of diagrams per topic:
+- ``figures`` (the book's plot style and helpers; ``figures.draw``, the canvas, boxes and
+  arrows every diagram is drawn with) and one module of diagrams per topic:
   ``figures.forward``, ``figures.bptt``, ``figures.shapes`` (the five types),
   ``figures.cells`` (gated cells), ``figures.gradients``, ``figures.applications``,
   ``figures.scan``, ``figures.seq2seq``.

@@ -12,7 +12,9 @@ import itertools
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import FancyArrowPatch
+
+from rnnlab.figures.draw import node
 
 # Okabe & Ito (2008): black, orange, sky blue, bluish green, yellow, blue, vermillion, purple
 PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -87,13 +89,7 @@ def heatmap(ax, matrix: np.ndarray, xlabel: str = "", ylabel: str = "", divergin
     return image
 
 
-def _node(ax, xy, text, colour, width=0.8, height=0.5):
-    x, y = xy
-    box = FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                         boxstyle="round,pad=0.05", facecolor=colour, edgecolor="black",
-                         linewidth=1.0)
-    ax.add_patch(box)
-    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+_node = node   # the name figures.seq2seq (chapter 13) imports until it takes draw.node
 
 
 def _arrow(ax, start, end, label="", offset=(0.0, 0.0), style="-|>"):
@@ -109,9 +105,9 @@ def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_
     """The recurrent neuron drawn rolled up: one cell whose state loops back into itself."""
     if ax is None:
         _, ax = plt.subplots(figsize=(2.6, 3.4))
-    _node(ax, (0, 0), f"${input_label}$", INPUT)
-    _node(ax, (0, 1.3), f"${hidden_label}$", STATE)
-    _node(ax, (0, 2.6), f"${output_label}$", OUTPUT)
+    node(ax, (0, 0), f"${input_label}$", INPUT)
+    node(ax, (0, 1.3), f"${hidden_label}$", STATE)
+    node(ax, (0, 2.6), f"${output_label}$", OUTPUT)
     _arrow(ax, (0, 0.3), (0, 1.0), "$W_{xh}$", (0.35, 0))
     _arrow(ax, (0, 1.6), (0, 2.3), "$W_{hy}$", (0.35, 0))
     ax.add_patch(FancyArrowPatch((0.45, 1.45), (0.45, 1.15), connectionstyle="arc3,rad=-2.2",
@@ -131,17 +127,17 @@ def draw_unrolled(steps: int = 4, ax=None, input_label="x", hidden_label="h",
     if ax is None:
         _, ax = plt.subplots(figsize=(1.9 * steps + 1.5, 3.6))
     gap = 1.9
-    _node(ax, (-gap * 0.75, 1.3), f"${hidden_label}_0$", INITIAL, width=0.7)
+    node(ax, (-gap * 0.75, 1.3), f"${hidden_label}_0$", INITIAL, width=0.7)
     for t in range(1, steps + 1):
         x = gap * (t - 1) + 0.6
-        _node(ax, (x, 0), f"${input_label}_{t}$", INPUT)
-        _node(ax, (x, 1.3), f"${hidden_label}_{t}$", STATE)
+        node(ax, (x, 0), f"${input_label}_{t}$", INPUT)
+        node(ax, (x, 1.3), f"${hidden_label}_{t}$", STATE)
         _arrow(ax, (x, 0.3), (x, 1.0), "$W_{xh}$" if show_weights else "", (0.33, 0))
         prev_x = -gap * 0.75 if t == 1 else x - gap
         _arrow(ax, (prev_x + 0.42, 1.3), (x - 0.42, 1.3), "$W_{hh}$" if show_weights else "",
                (0, 0.25))
         if show_outputs:
-            _node(ax, (x, 2.6), f"${output_label}_{t}$", OUTPUT)
+            node(ax, (x, 2.6), f"${output_label}_{t}$", OUTPUT)
             _arrow(ax, (x, 1.6), (x, 2.3), "$W_{hy}$" if show_weights else "", (0.33, 0))
     ax.set_xlim(-gap * 0.75 - 0.6, gap * (steps - 1) + 1.3)
     ax.set_ylim(-0.5, 3.1 if show_outputs else 1.8)

@@ -17,32 +17,14 @@ steps). Every diagram is drawn on white, so that it reads on a dark page too.
 """
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.patches import Rectangle
 
-from rnnlab.figures import BLUE, GRADIENT, INITIAL, INPUT, MUTED, PURPLE, STATE, _node
+from rnnlab.figures import BLUE, GRADIENT, INITIAL, INPUT, MUTED, PURPLE, STATE
+from rnnlab.figures.draw import arrow, canvas, node
 
 EXPLICIT = BLUE         # blue, solid: an explicit (immediate) part d+h_k/dW_hh
 THROUGH = PURPLE        # purple, dash-dot: on through the later states, one J_t per arrow
 GAP = 2.5               # the distance between two states in the BPTT diagrams
-
-
-def _white(ax):
-    """A white canvas, so that the diagram reads on the book's dark theme too."""
-    ax.set_facecolor("white")
-    ax.figure.set_facecolor("white")
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
-def _arrow(ax, start, end, colour="black", dash="-", rad=0.0, width=1.3, label="",
-           label_xy=None, fontsize=9):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
-                                 connectionstyle=f"arc3,rad={rad}", linewidth=width,
-                                 color=colour, linestyle=dash, shrinkA=0, shrinkB=0))
-    if label:
-        x, y = label_xy or ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        ax.text(x, y, label, ha="center", va="center", fontsize=fontsize,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4})
 
 
 def _legend(ax, entries, **kwargs):
@@ -58,8 +40,8 @@ def _chain(ax, steps: int, extra_width: float, height: float):
         raise ValueError(f"steps must be at least 1, got {steps}")
     if ax is None:
         _, ax = plt.subplots(figsize=(GAP * steps + extra_width, height))
-    _white(ax)
-    _node(ax, (0, 0), "$h_0$", INITIAL, width=0.7)
+    canvas(ax)
+    node(ax, (0, 0), "$h_0$", INITIAL, width=0.7)
     return ax
 
 
@@ -73,22 +55,25 @@ def draw_bptt_paths(ax=None, steps: int = 3):
     gap = GAP
     for k in range(1, steps + 1):
         x = gap * k
-        _node(ax, (x, 0), f"$h_{k}$", STATE, width=0.7)
-        _node(ax, (x, -1.45), f"$x_{k}$", INPUT, width=0.7)
-        _arrow(ax, (x, -1.15), (x, -0.3), MUTED, label="$W_{xh}$", label_xy=(x + 0.45, -0.72))
-        _node(ax, (x - 0.9, 1.55), "$W_{hh}$", "white", width=0.8)
+        node(ax, (x, 0), f"$h_{k}$", STATE, width=0.7)
+        node(ax, (x, -1.45), f"$x_{k}$", INPUT, width=0.7)
+        arrow(ax, (x, -1.15), (x, -0.3), MUTED, label="$W_{xh}$",
+              label_xy=(x + 0.45, -0.72), label_colour="black")
+        node(ax, (x - 0.9, 1.55), "$W_{hh}$", "white", width=0.8)
         ax.text(x - 0.9, 2.05, f"use at step {k}", ha="center", va="center", fontsize=8,
                 color=MUTED)
-        _arrow(ax, (x - 0.75, 1.25), (x - 0.12, 0.3), EXPLICIT, width=2.0,
-               label=rf"$\partial^{{+}} h_{k} / \partial W_{{hh}}$", label_xy=(x - 0.1, 0.85))
-        _arrow(ax, (x - gap + 0.4, 0), (x - 0.4, 0), THROUGH if k > 1 else MUTED,
-               "-." if k > 1 else "-", width=2.0 if k > 1 else 1.2,
-               label=f"$J_{k}$" if k > 1 else "", label_xy=(x - gap / 2, -0.28))
+        arrow(ax, (x - 0.75, 1.25), (x - 0.12, 0.3), EXPLICIT, width=2.0,
+              label=rf"$\partial^{{+}} h_{k} / \partial W_{{hh}}$", label_xy=(x - 0.1, 0.85),
+              label_colour="black")
+        arrow(ax, (x - gap + 0.4, 0), (x - 0.4, 0), THROUGH if k > 1 else MUTED,
+              "-." if k > 1 else "-", width=2.0 if k > 1 else 1.2,
+              label=f"$J_{k}$" if k > 1 else "", label_xy=(x - gap / 2, -0.28),
+              label_colour="black")
     x_loss = gap * steps + 1.9
-    _node(ax, (x_loss, 0), r"$\mathcal{L}$", INITIAL, width=0.6)
-    _arrow(ax, (gap * steps + 0.4, 0), (x_loss - 0.35, 0), "black", width=1.6,
-           label=rf"$\partial \mathcal{{L}} / \partial h_{steps}$",
-           label_xy=(gap * steps + 1.15, 0.35))
+    node(ax, (x_loss, 0), r"$\mathcal{L}$", INITIAL, width=0.6)
+    arrow(ax, (gap * steps + 0.4, 0), (x_loss - 0.35, 0), "black", width=1.6,
+          label_colour="black", label=rf"$\partial \mathcal{{L}} / \partial h_{steps}$",
+          label_xy=(gap * steps + 1.15, 0.35))
     _legend(ax, [(EXPLICIT, "-", (r"explicit part $\partial^{+} h_k/\partial W_{hh}$ "
                                   r"($h_{k-1}$ held fixed)")),
                  (THROUGH, "-.", (r"on through the later states: $J_t = \partial h_t/"
@@ -109,21 +94,22 @@ def draw_bptt_recursion(ax=None, steps: int = 3):
     gap = GAP
     for t in range(1, steps + 1):
         x = gap * t
-        _node(ax, (x, 0), f"$h_{t}$", STATE, width=0.7)
+        node(ax, (x, 0), f"$h_{t}$", STATE, width=0.7)
         ax.text(x + 0.5, -0.42, rf"$\delta_{t}$", ha="center", va="center", fontsize=11,
                 color=GRADIENT)
-        _node(ax, (x, 1.9), rf"$\ell_{t}$", INITIAL, width=0.6)
-        _arrow(ax, (x, 1.62), (x, 0.3), GRADIENT, "--", width=1.6,
-               label=rf"$\partial \ell_{t} / \partial h_{t}$", label_xy=(x, 1.25))
-        _arrow(ax, (x - gap + 0.4, -0.08), (x - 0.4, -0.08), MUTED, width=1.0)
+        node(ax, (x, 1.9), rf"$\ell_{t}$", INITIAL, width=0.6)
+        arrow(ax, (x, 1.62), (x, 0.3), GRADIENT, "--", width=1.6,
+              label=rf"$\partial \ell_{t} / \partial h_{t}$", label_xy=(x, 1.25),
+              label_colour="black")
+        arrow(ax, (x - gap + 0.4, -0.08), (x - 0.4, -0.08), MUTED, width=1.0)
         if t < steps:
-            _arrow(ax, (x + gap - 0.3, 0.3), (x + 0.3, 0.3), GRADIENT, "--", rad=0.45,
-                   width=1.8, label=rf"$J_{{{t + 1}}}^{{\top}} \delta_{{{t + 1}}}$",
-                   label_xy=(x + gap / 2, 0.95))
-        _arrow(ax, (x, -0.3), (gap * (steps + 1) / 2 + (x - gap * (steps + 1) / 2) * 0.35,
-                               -1.55), EXPLICIT, width=1.6,
-               label=rf"$\delta_{t}\, \partial^{{+}} h_{t} / \partial W_{{hh}}$",
-               label_xy=(x - 0.05, -0.95))
+            arrow(ax, (x + gap - 0.3, 0.3), (x + 0.3, 0.3), GRADIENT, "--", rad=0.45,
+                  width=1.8, label=rf"$J_{{{t + 1}}}^{{\top}} \delta_{{{t + 1}}}$",
+                  label_xy=(x + gap / 2, 0.95), label_colour="black")
+        arrow(ax, (x, -0.3), (gap * (steps + 1) / 2 + (x - gap * (steps + 1) / 2) * 0.35,
+                              -1.55), EXPLICIT, width=1.6,
+              label=rf"$\delta_{t}\, \partial^{{+}} h_{t} / \partial W_{{hh}}$",
+              label_xy=(x - 0.05, -0.95), label_colour="black")
     ax.text(gap * steps + 0.95, 0.35, rf"$\delta_{{{steps + 1}}} = 0$", ha="left",
             va="center", fontsize=10, color=GRADIENT)
     centre = gap * (steps + 1) / 2
@@ -178,7 +164,7 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
         raise ValueError(f"highlight steps must lie in 1..{steps}, got {highlight}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.85 * steps + 1.6, 2.6 + 0.45 * len(highlight)))
-    _white(ax)
+    canvas(ax)
     if variant == "chunks":
         for c, start in enumerate(range(1, steps + 1, K)):
             end = min(start + K - 1, steps)
@@ -196,13 +182,13 @@ def draw_truncated_bptt(ax=None, steps: int = 12, K: int = 4, variant: str = "ch
     else:                     # each highlighted loss, back through its own window
         back = {t for s in highlight for t in truncation_reach(s, K, variant)[1:]}
     for t in range(1, steps + 1):
-        _node(ax, (t, 0), f"${state_label}_{{{t}}}$", STATE, width=0.62, height=0.42)
+        node(ax, (t, 0), f"${state_label}_{{{t}}}$", STATE, width=0.62, height=0.42)
         ax.text(t, 0.8, f"${loss_label}_{{{t}}}$", ha="center", va="center", fontsize=11)
-        _arrow(ax, (t, 0.66), (t, 0.26), GRADIENT, "--", width=0.9)
+        arrow(ax, (t, 0.66), (t, 0.26), GRADIENT, "--", width=0.9)
         if t > 1:
-            _arrow(ax, (t - 0.66, 0.05), (t - 0.34, 0.05), "black", width=1.1)
+            arrow(ax, (t - 0.66, 0.05), (t - 0.34, 0.05), "black", width=1.1)
         if t in back:
-            _arrow(ax, (t - 0.2, -0.24), (t - 0.8, -0.24), GRADIENT, "--", rad=-0.6, width=1.2)
+            arrow(ax, (t - 0.2, -0.24), (t - 0.8, -0.24), GRADIENT, "--", rad=-0.6, width=1.2)
     for row, t in enumerate(highlight):
         reach = truncation_reach(t, K, variant)
         y = -1.25 - 0.45 * row

@@ -23,7 +23,8 @@ h_t = [forward h_t ; backward h_t]. Drawn on white, so that they read on a dark 
 """
 from matplotlib.patches import Circle, FancyBboxPatch
 
-from rnnlab.figures import BLUE, INITIAL, ORANGE, SKY_BLUE, VERMILLION, _node
+from rnnlab.figures import BLUE, INITIAL, ORANGE, SKY_BLUE, VERMILLION
+from rnnlab.figures.draw import node
 from rnnlab.figures.shapes import INPUT, OUTPUT, STATE, arrow, canvas
 
 PATH = BLUE             # the state's path through the cell (blue, thick)
@@ -85,19 +86,19 @@ def _equations(ax, x, y_top, columns, line_height=0.5, spacing=0.2, column_width
 
 def _state_path(ax, old, new, times_at, plus_at, end, top):
     """The state's path along the top, thick and blue: ``old``, a product, a sum, ``new``."""
-    _node(ax, (-0.55, top), old, STATE, width=0.95)
+    node(ax, (-0.55, top), old, STATE, width=0.95)
     _line(ax, [-0.07, times_at - 0.24], [top, top], PATH, 3.0)
     _op(ax, (times_at, top), r"$\odot$")
     _line(ax, [times_at + 0.24, plus_at - 0.24], [top, top], PATH, 3.0)
     _op(ax, (plus_at, top), "$+$")
     arrow(ax, (plus_at + 0.24, top), (end - 0.45, top), PATH, width=3.0)
-    _node(ax, (end, top), new, STATE, width=0.8)
+    node(ax, (end, top), new, STATE, width=0.8)
 
 
 def _inputs_bus(ax, x_at, end, y=0.8):
     """x_t comes up from below at ``x_at`` and joins h_{t-1} on the bus at height ``y``,
     which runs to ``end``: every box that reads both branches off it."""
-    _node(ax, (x_at, -0.55), "$x_t$", INPUT, width=0.7)
+    node(ax, (x_at, -0.55), "$x_t$", INPUT, width=0.7)
     _line(ax, [x_at, x_at], [-0.3, y])
     ax.plot([x_at], [y], "ko", markersize=4, zorder=2)
     ax.text(end + 0.1, y, "$x_t,\\ h_{t-1}$", ha="left", va="center", fontsize=9)
@@ -111,7 +112,7 @@ def draw_lstm_cell(ax=None):
     ax = canvas(ax, figsize=(7.2, 6.0))
     top = 5.6
     _state_path(ax, "$c_{t-1}$", "$c_t$", times_at=2.6, plus_at=5.2, end=10.2, top=top)
-    _node(ax, (-0.55, 0.8), "$h_{t-1}$", STATE, width=0.95)
+    node(ax, (-0.55, 0.8), "$h_{t-1}$", STATE, width=0.95)
     _line(ax, [-0.07, 7.2], [0.8, 0.8])
     _inputs_bus(ax, 1.2, 7.2)
     gates = {"f": (2.6, r"$\sigma$", GATE), "i": (4.0, r"$\sigma$", GATE),
@@ -136,7 +137,7 @@ def draw_lstm_cell(ax=None):
     arrow(ax, (6.6, 3.0), (7.76, 3.0))                           # o_t across
     _label(ax, (6.6, 2.62), "$o_t$")
     arrow(ax, (8.24, 3.0), (9.75, 3.0))
-    _node(ax, (10.2, 3.0), "$h_t$", STATE, width=0.8)
+    node(ax, (10.2, 3.0), "$h_t$", STATE, width=0.8)
     ax.text(10.2, 2.45, "to $y_t$ and\nstep $t+1$", ha="center", va="top", fontsize=8)
     ax.text(5.2, top + 0.5, r"cell state: the additive path; along it "
             r"$\partial c_t / \partial c_{t-1} = \mathrm{diag}(f_t)$", ha="center",
@@ -205,16 +206,16 @@ def draw_bidirectional(ax=None, steps: int = 4):
     rows = {"x": 0.0, "fwd": 1.35, "bwd": 2.7, "out": 4.05}
     fwd = lambda t: rf"$\overrightarrow{{h}}_{{{t}}}$"
     bwd = lambda t: rf"$\overleftarrow{{h}}_{{{t}}}$"
-    _node(ax, (-gap + 0.35 - shift, rows["fwd"]), fwd(0), INITIAL, width=width)
-    _node(ax, (gap * steps - 0.35 + shift, rows["bwd"]), bwd("T+1"), INITIAL,
-          width=width + 0.15)
+    node(ax, (-gap + 0.35 - shift, rows["fwd"]), fwd(0), INITIAL, width=width)
+    node(ax, (gap * steps - 0.35 + shift, rows["bwd"]), bwd("T+1"), INITIAL,
+         width=width + 0.15)
     for k, t in enumerate(names):
         x = gap * k
         xf, xb = x - shift, x + shift
-        _node(ax, (x, rows["x"]), f"$x_{{{t}}}$", INPUT, width=width)
-        _node(ax, (xf, rows["fwd"]), fwd(t), STATE, width=width)
-        _node(ax, (xb, rows["bwd"]), bwd(t), STATE, width=width)
-        _node(ax, (x, rows["out"]), f"$h_{{{t}}}$", OUTPUT, width=width)
+        node(ax, (x, rows["x"]), f"$x_{{{t}}}$", INPUT, width=width)
+        node(ax, (xf, rows["fwd"]), fwd(t), STATE, width=width)
+        node(ax, (xb, rows["bwd"]), bwd(t), STATE, width=width)
+        node(ax, (x, rows["out"]), f"$h_{{{t}}}$", OUTPUT, width=width)
         arrow(ax, (x - 0.2, 0.3), (xf, rows["fwd"] - 0.3), PATH)
         arrow(ax, (x + 0.2, 0.3), (xb, rows["bwd"] - 0.3), BACKWARD, "--", hop=True)
         arrow(ax, (xf, rows["fwd"] + 0.3), (x - 0.2, rows["out"] - 0.3), PATH, hop=True)

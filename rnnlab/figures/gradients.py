@@ -13,7 +13,8 @@ against the distance T - k.
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import GRADIENT, INITIAL, LINE_COLOURS, STATE, _node, plot_lines
+from rnnlab.figures import GRADIENT, INITIAL, LINE_COLOURS, STATE, plot_lines
+from rnnlab.figures.draw import node
 
 GRADIENT_COLOUR = GRADIENT   # vermillion: the backward pass, in every gradient diagram
 STATE_COLOUR = STATE         # orange: hidden states, as in draw_unrolled
@@ -52,8 +53,8 @@ def draw_jacobian_chain(ax=None):
             ax.text(x, 0, f"${state}$", ha="center", va="center", fontsize=16)
         else:
             loss = i == len(states) - 1
-            _node(ax, (x, 0), f"${state}$", INITIAL if loss else STATE_COLOUR,
-                  width=0.7 if loss else 2 * half)
+            node(ax, (x, 0), f"${state}$", INITIAL if loss else STATE_COLOUR,
+                 width=0.7 if loss else 2 * half)
         if i == 0:
             continue
         left, right = x - gap + half + 0.08, x - half - 0.08

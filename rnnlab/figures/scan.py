@@ -9,7 +9,8 @@ h_t = A_t h_0 + B_t.
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from rnnlab.figures import PALETTE, _arrow, _node
+from rnnlab.figures import PALETTE, _arrow
+from rnnlab.figures.draw import node
 
 INPUT, STATE, COMBINE = PALETTE[2], PALETTE[1], PALETTE[3]   # sky blue, orange, bluish green
 
@@ -22,11 +23,11 @@ def _link(ax, start, end, colour="black", width=1.1, style="-|>"):
 def draw_chain(ax, steps: int = 8):
     """The loop: (a_t, b_t) enter h_t, and each h_t waits for h_{t-1}."""
     gap = 1.25
-    _node(ax, (0, 1.3), "$h_0$", PALETTE[4], width=0.7)
+    node(ax, (0, 1.3), "$h_0$", PALETTE[4], width=0.7)
     for t in range(1, steps + 1):
         x = gap * t
-        _node(ax, (x, 0), f"$a_{{{t}}}, b_{{{t}}}$", INPUT, width=1.0)
-        _node(ax, (x, 1.3), f"$h_{{{t}}}$", STATE, width=0.7)
+        node(ax, (x, 0), f"$a_{{{t}}}, b_{{{t}}}$", INPUT, width=1.0)
+        node(ax, (x, 1.3), f"$h_{{{t}}}$", STATE, width=0.7)
         _arrow(ax, (x, 0.3), (x, 1.0))
         _arrow(ax, (x - gap + 0.4, 1.3), (x - 0.4, 1.3))
     ax.text(gap * (steps + 0.6), 1.3, f"{steps} steps,\none after another", va="center",
@@ -43,7 +44,7 @@ def draw_hillis_steele(ax, steps: int = 8):
     gap, rise = 1.25, 1.1
     rounds = max(1, (steps - 1).bit_length())
     for t in range(1, steps + 1):
-        _node(ax, (gap * t, 0), f"$a_{{{t}}}, b_{{{t}}}$", INPUT, width=1.0)
+        node(ax, (gap * t, 0), f"$a_{{{t}}}, b_{{{t}}}$", INPUT, width=1.0)
     for r in range(1, rounds + 1):
         d, y = 2 ** (r - 1), rise * r
         ax.text(-0.2, y, f"$d = {d}$", ha="right", va="center", fontsize=10)
@@ -58,7 +59,7 @@ def draw_hillis_steele(ax, steps: int = 8):
             _link(ax, (x, y - rise), (x, y), colour="grey", width=0.8, style="-")
     top = rise * (rounds + 1)
     for t in range(1, steps + 1):
-        _node(ax, (gap * t, top), f"$h_{{{t}}}$", STATE, width=0.7)
+        node(ax, (gap * t, top), f"$h_{{{t}}}$", STATE, width=0.7)
         _link(ax, (gap * t, top - rise), (gap * t, top - 0.28), colour="grey", width=0.8)
     ax.text(gap * (steps + 0.6), top, "$h_t = A_t h_0 + B_t$", va="center", fontsize=10)
     ax.text(gap * (steps + 0.6), rise * (rounds + 1) / 2,

@@ -15,10 +15,9 @@ same cell at every step, so it reads any length. Every diagram is drawn on white
 reads on a dark page too.
 """
 import matplotlib.pyplot as plt
-from matplotlib import patheffects
-from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures import BLUE, INITIAL, INPUT, MUTED, OUTPUT, PURPLE, STATE, _node
+from rnnlab.figures import BLUE, INITIAL, INPUT, MUTED, OUTPUT, PURPLE, STATE
+from rnnlab.figures.draw import arrow, canvas, node
 
 DECODER = PURPLE        # the decoder's states s_t
 CONTEXT = BLUE          # the context vector h_T and the arrows that carry it
@@ -26,42 +25,14 @@ KINDS = ("one-to-one", "one-to-many", "many-to-one", "aligned", "unaligned")
 GAP, RISE, BOX = 1.25, 1.15, 0.7   # column spacing, row spacing, box width
 
 
-def canvas(ax=None, figsize=(7.0, 3.0)):
-    """The axes to draw in (new ones when ``ax`` is None), on a white figure, without axes
-    lines, with equal scales so that boxes keep their shape."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    ax.figure.set_facecolor("white")
-    ax.set_facecolor("white")
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return ax
-
-
-def arrow(ax, start, end, colour="black", dash="-", label="", label_xy=None, rad=0.0,
-          width=1.2, fontsize=9, hop=False):
-    """An arrow from ``start`` to ``end``; ``hop`` draws a white band under it, so that a
-    line it crosses is visibly interrupted."""
-    effects = ([patheffects.Stroke(linewidth=width + 5, foreground="white"), patheffects.Normal()]
-               if hop else None)
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=11,
-                                 connectionstyle=f"arc3,rad={rad}", linewidth=width,
-                                 color=colour, linestyle=dash, shrinkA=0, shrinkB=0,
-                                 path_effects=effects, zorder=2.5 if hop else 2))
-    if label:
-        x, y = label_xy or ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        ax.text(x, y, label, ha="center", va="center", fontsize=fontsize, color=colour,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3}, zorder=3)
-
-
 def _column(ax, x, y0, t, has_input, has_output, state="h", output="y", colour=STATE):
     """One time step: the state box, with an input below and an output above if asked."""
-    _node(ax, (x, y0 + RISE), f"${state}_{{{t}}}$", colour, width=BOX)
+    node(ax, (x, y0 + RISE), f"${state}_{{{t}}}$", colour, width=BOX)
     if has_input:
-        _node(ax, (x, y0), f"$x_{{{t}}}$", INPUT, width=BOX)
+        node(ax, (x, y0), f"$x_{{{t}}}$", INPUT, width=BOX)
         arrow(ax, (x, y0 + 0.3), (x, y0 + RISE - 0.3))
     if has_output:
-        _node(ax, (x, y0 + 2 * RISE), f"${output}_{{{t}}}$", OUTPUT, width=BOX)
+        node(ax, (x, y0 + 2 * RISE), f"${output}_{{{t}}}$", OUTPUT, width=BOX)
         arrow(ax, (x, y0 + RISE + 0.3), (x, y0 + 2 * RISE - 0.3))
 
 
@@ -160,8 +131,8 @@ def draw_encoder_decoder(ax=None, in_steps: int = 4, out_steps: int = 4):
     decoder = [start + GAP * k for k in range(out_steps)]
     out_labels = [str(k + 1) for k in range(out_steps - 1)] + ["T'"]
     for k, (x, t) in enumerate(zip(decoder, out_labels)):
-        _node(ax, (x, RISE), f"$s_{{{t}}}$", DECODER, width=BOX)
-        _node(ax, (x, 2 * RISE), f"$y_{{{t}}}$", OUTPUT, width=BOX)
+        node(ax, (x, RISE), f"$s_{{{t}}}$", DECODER, width=BOX)
+        node(ax, (x, 2 * RISE), f"$y_{{{t}}}$", OUTPUT, width=BOX)
         arrow(ax, (x, RISE + 0.3), (x, 2 * RISE - 0.3))
         if k:
             _recurrence(ax, decoder[k - 1], x, RISE)
@@ -197,14 +168,14 @@ def draw_window_vs_recurrence(ax=None):
     labels = ["1", "2", None, "T"]            # None: the dots between x_2 and x_T
     xs = [GAP * k for k in range(len(labels))]
     centre = sum(xs) / len(xs)
-    _node(left, (centre, RISE), "hidden layers", STATE, width=xs[-1] + wide)
-    _node(left, (centre, 2 * RISE), "$y$", OUTPUT, width=BOX)
+    node(left, (centre, RISE), "hidden layers", STATE, width=xs[-1] + wide)
+    node(left, (centre, 2 * RISE), "$y$", OUTPUT, width=BOX)
     arrow(left, (centre, RISE + 0.3), (centre, 2 * RISE - 0.3))
     for x, t in zip(xs, labels):
         if t is None:
             left.text(x, 0, r"$\cdots$", ha="center", va="center", fontsize=12)
             continue
-        _node(left, (x, 0), f"$x_{{{t}}}$", INPUT, width=wide)
+        node(left, (x, 0), f"$x_{{{t}}}$", INPUT, width=wide)
         arrow(left, (x, 0.3), (x + (centre - x) * 0.15, RISE - 0.3))
     left.text(xs[-1] + GAP, 0, "$x_{T+1}$ ?", ha="center", va="center", fontsize=10,
               color=MUTED)
@@ -215,7 +186,7 @@ def draw_window_vs_recurrence(ax=None):
     labels = ["1", "2", None, "T", "T+1"]
     step = GAP * 1.3
     xs = [step * k for k in range(len(labels))]
-    _node(right, (-step, RISE), "$h_0$", INITIAL, width=BOX)
+    node(right, (-step, RISE), "$h_0$", INITIAL, width=BOX)
     for k, (x, t) in enumerate(zip(xs, labels)):
         previous = xs[k - 1] if k else -step
         if t is None:
@@ -223,9 +194,9 @@ def draw_window_vs_recurrence(ax=None):
             arrow(right, (previous + wide / 2 + 0.05, RISE), (x - 0.25, RISE))
             continue
         beyond = t == "T+1"
-        _node(right, (x, RISE), f"$h_{{{t}}}$", STATE, width=wide)
-        _node(right, (x, 0), f"$x_{{{t}}}$", INPUT, width=wide)
-        _node(right, (x, 2 * RISE), f"$y_{{{t}}}$", OUTPUT, width=wide)
+        node(right, (x, RISE), f"$h_{{{t}}}$", STATE, width=wide)
+        node(right, (x, 0), f"$x_{{{t}}}$", INPUT, width=wide)
+        node(right, (x, 2 * RISE), f"$y_{{{t}}}$", OUTPUT, width=wide)
         arrow(right, (x, 0.3), (x, RISE - 0.3))
         arrow(right, (x, RISE + 0.3), (x, 2 * RISE - 0.3))
         from_x = previous + 0.25 if labels[k - 1] is None else previous + wide / 2 + 0.05
