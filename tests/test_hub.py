@@ -420,20 +420,21 @@ def _flow(class_hub, classroom, timings, a, b, c, screen):
         validation = a.validate()
     b.save(answered(b.notebook(), {k: v for k, v in right.items() if k != "checked_forward"}))
     c.save(answered(c.notebook(), right, SNOOP.format(home=pwd.getpwnam(a.name).pw_dir)))
-    submitted = time.monotonic()
+    # C, from a terminal of their JupyterLab, hands in their notebook under A's name
+    from coursetools.hub.classroom import run_as
+    impostor = run_as(classroom, c.name, f"nbgrader submit {EX} --course rnn-course "
+                      f"--student {a.name}", check=False)
     if screen:
         screen.click(".lm-TabBar-tabLabel", "Assignments")
+    submitted = time.monotonic()
+    b.action("submit")
+    c.action("submit")
+    if screen:
         screen.click("#fetched_assignments_list button", "Submit")
         screen.wait(lambda d: "Fetch Feedback" in screen.text(), 60, "the submission")
         screen.shot("3-student-a-submitted")
     else:
         a.action("submit")
-    b.action("submit")
-    # C, from a terminal of their JupyterLab, hands in their notebook under A's name
-    from coursetools.hub.classroom import run_as
-    impostor = run_as(classroom, c.name, f"nbgrader submit {EX} --course rnn-course "
-                      f"--student {a.name}", check=False)
-    c.action("submit")
     snoop_shell = run_as(classroom, c.name, f"ls {pwd.getpwnam(a.name).pw_dir}", check=False)
     waits = {}
     for person in (a, b, c):

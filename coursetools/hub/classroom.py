@@ -43,7 +43,8 @@ STUDENT_LAB_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-lis
                    "@jupyter/nbgrader:create-assignment")
 # JupyterLab asks every new user whether to fetch news from the internet: not on a class hub
 EVERYONE_LAB_OFF = ("@jupyterlab/apputils-extension:announcements",)
-DEFAULT_AUTOGRADE = {"per_hour": 3, "jobs": 1, "poll_seconds": 1.0, "assignments": {}}
+DEFAULT_AUTOGRADE = {"per_hour": 3, "jobs": 1, "poll_seconds": 1.0, "settle_seconds": 2.0,
+                     "assignments": {}}
 
 
 @dataclasses.dataclass
