@@ -12,9 +12,8 @@ import itertools
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch
 
-from rnnlab.figures.draw import node
+from rnnlab.figures.draw import arrow, node
 
 # Okabe & Ito (2008): black, orange, sky blue, bluish green, yellow, blue, vermillion, purple
 PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -92,15 +91,6 @@ def heatmap(ax, matrix: np.ndarray, xlabel: str = "", ylabel: str = "", divergin
 _node = node   # the name figures.seq2seq (chapter 13) imports until it takes draw.node
 
 
-def _arrow(ax, start, end, label="", offset=(0.0, 0.0), style="-|>"):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12,
-                                 linewidth=1.2, color="black"))
-    if label:
-        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
-        ax.text(mx, my, label, ha="center", va="center", fontsize=9,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
-
-
 def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_t"):
     """The recurrent neuron drawn rolled up: one cell whose state loops back into itself."""
     if ax is None:
@@ -108,10 +98,9 @@ def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_
     node(ax, (0, 0), f"${input_label}$", INPUT)
     node(ax, (0, 1.3), f"${hidden_label}$", STATE)
     node(ax, (0, 2.6), f"${output_label}$", OUTPUT)
-    _arrow(ax, (0, 0.3), (0, 1.0), "$W_{xh}$", (0.35, 0))
-    _arrow(ax, (0, 1.6), (0, 2.3), "$W_{hy}$", (0.35, 0))
-    ax.add_patch(FancyArrowPatch((0.45, 1.45), (0.45, 1.15), connectionstyle="arc3,rad=-2.2",
-                                 arrowstyle="-|>", mutation_scale=12, linewidth=1.2))
+    arrow(ax, (0, 0.3), (0, 1.0), label="$W_{xh}$", label_offset=(0.35, 0))
+    arrow(ax, (0, 1.6), (0, 2.3), label="$W_{hy}$", label_offset=(0.35, 0))
+    arrow(ax, (0.45, 1.45), (0.45, 1.15), rad=-2.2, shrink=2)      # W_hh: the state loops back
     ax.text(1.05, 1.3, "$W_{hh}$", ha="left", va="center", fontsize=9)
     ax.set_xlim(-0.8, 1.5)
     ax.set_ylim(-0.5, 3.1)
@@ -132,13 +121,15 @@ def draw_unrolled(steps: int = 4, ax=None, input_label="x", hidden_label="h",
         x = gap * (t - 1) + 0.6
         node(ax, (x, 0), f"${input_label}_{t}$", INPUT)
         node(ax, (x, 1.3), f"${hidden_label}_{t}$", STATE)
-        _arrow(ax, (x, 0.3), (x, 1.0), "$W_{xh}$" if show_weights else "", (0.33, 0))
+        arrow(ax, (x, 0.3), (x, 1.0), label="$W_{xh}$" if show_weights else "",
+              label_offset=(0.33, 0))
         prev_x = -gap * 0.75 if t == 1 else x - gap
-        _arrow(ax, (prev_x + 0.42, 1.3), (x - 0.42, 1.3), "$W_{hh}$" if show_weights else "",
-               (0, 0.25))
+        arrow(ax, (prev_x + 0.42, 1.3), (x - 0.42, 1.3), label="$W_{hh}$" if show_weights else "",
+              label_offset=(0, 0.25))
         if show_outputs:
             node(ax, (x, 2.6), f"${output_label}_{t}$", OUTPUT)
-            _arrow(ax, (x, 1.6), (x, 2.3), "$W_{hy}$" if show_weights else "", (0.33, 0))
+            arrow(ax, (x, 1.6), (x, 2.3), label="$W_{hy}$" if show_weights else "",
+                  label_offset=(0.33, 0))
     ax.set_xlim(-gap * 0.75 - 0.6, gap * (steps - 1) + 1.3)
     ax.set_ylim(-0.5, 3.1 if show_outputs else 1.8)
     ax.set_aspect("equal")

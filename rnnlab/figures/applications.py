@@ -8,8 +8,8 @@ gives one label; the order-blind baseline averages the frames first (chapter 11b
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnlab.figures import INPUT, LINE_COLOURS, OUTPUT, STATE, _arrow
-from rnnlab.figures.draw import node
+from rnnlab.figures import INPUT, LINE_COLOURS, OUTPUT, STATE
+from rnnlab.figures.draw import arrow, node
 
 INPUT_COLOUR, STATE_COLOUR, OUTPUT_COLOUR = INPUT, STATE, OUTPUT
 
@@ -37,14 +37,15 @@ def _unrolled_row(ax, xs, y, inputs, states, output, images=None, gap_label="\\c
         else:
             _input(ax, x, y, inp, next(images, None))
             node(ax, (x, top), f"${state}$", STATE_COLOUR, width=1.05)
-            _arrow(ax, (x, y + rise - 1.0), (x, top - 0.3))
+            arrow(ax, (x, y + rise - 1.0), (x, top - 0.3))
         if i > 0:
             after_gap = inputs[i - 1] == gap_label
-            _arrow(ax, (xs[i - 1] + (0.3 if after_gap else 0.58), top),
-                   (x - (0.3 if gap else 0.58), top),
-                   "" if gap or after_gap else "$W_{hh}$", (0, 0.28))
+            arrow(ax, (xs[i - 1] + (0.3 if after_gap else 0.58), top),
+                  (x - (0.3 if gap else 0.58), top),
+                  label="" if gap or after_gap else "$W_{hh}$", label_offset=(0, 0.28))
     node(ax, (xs[-1] + 1.8, top), f"${output}$", OUTPUT_COLOUR, width=1.05)
-    _arrow(ax, (xs[-1] + 0.58, top), (xs[-1] + 1.8 - 0.58, top), "$W_{hy}$", (0, 0.28))
+    arrow(ax, (xs[-1] + 0.58, top), (xs[-1] + 1.8 - 0.58, top), label="$W_{hy}$",
+          label_offset=(0, 0.28))
     return top
 
 
@@ -116,9 +117,10 @@ def draw_frames_to_label(ax=None, frames=None, label: str = "y"):
             _input(ax, x, 0, inp, next(images, None))
     mean_x = xs[-1] + 2.4
     _input(ax, mean_x, 0, "\\bar x", None if frames is None else np.mean(frames, axis=0))
-    _arrow(ax, (xs[-1] + 0.55, 0), (mean_x - 0.95, 0), "mean", (0, 0.3))
+    arrow(ax, (xs[-1] + 0.55, 0), (mean_x - 0.95, 0), label="mean", label_offset=(0, 0.3))
     node(ax, (mean_x + 2.5, 0), f"${label}$", OUTPUT_COLOUR, width=1.05)
-    _arrow(ax, (mean_x + 0.55, 0), (mean_x + 2.5 - 0.58, 0), "classifier", (0, 0.3))
+    arrow(ax, (mean_x + 0.55, 0), (mean_x + 2.5 - 0.58, 0), label="classifier",
+          label_offset=(0, 0.3))
     ax.text(-0.8, -0.85, "order-blind baseline: averages the frames, so their order is lost",
             fontsize=10)
     ax.set_xlim(-1.1, mean_x + 3.2)

@@ -31,18 +31,22 @@ def node(ax, xy, text, colour, width=0.8, height=0.5, fontsize=11):
 
 
 def arrow(ax, start, end, colour="black", dash="-", label="", label_xy=None, rad=0.0,
-          width=1.2, fontsize=9, hop=False, label_colour=None):
+          width=1.2, fontsize=9, hop=False, label_colour=None, label_offset=(0.0, 0.0),
+          head=12, shrink=0.0, style="-|>"):
     """An arrow from ``start`` to ``end`` (curved by ``rad``), with an optional ``label`` at
-    ``label_xy`` (default: the middle), in ``label_colour`` (default: the arrow's); ``hop``
-    draws a white band under it, so that a line it crosses is visibly interrupted."""
+    ``label_xy`` (default: the middle moved by ``label_offset``), in ``label_colour``
+    (default: the arrow's); ``hop`` draws a white band under it, so that a line it crosses is
+    visibly interrupted. ``head`` sizes the arrowhead, ``shrink`` (points) leaves a gap at
+    both ends, ``style`` is matplotlib's arrow style ("-" for a plain line)."""
     effects = ([patheffects.Stroke(linewidth=width + 5, foreground="white"), patheffects.Normal()]
                if hop else None)
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=head,
                                  connectionstyle=f"arc3,rad={rad}", linewidth=width,
-                                 color=colour, linestyle=dash, shrinkA=0, shrinkB=0,
+                                 color=colour, linestyle=dash, shrinkA=shrink, shrinkB=shrink,
                                  path_effects=effects, zorder=2.5 if hop else 2))
     if label:
-        x, y = label_xy or ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        x, y = label_xy or ((start[0] + end[0]) / 2 + label_offset[0],
+                            (start[1] + end[1]) / 2 + label_offset[1])
         ax.text(x, y, label, ha="center", va="center", fontsize=fontsize,
                 color=label_colour or colour,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4}, zorder=3)

@@ -11,10 +11,9 @@ h_{t-1} -> h_t on top and the gradient's way back underneath, one J_t per arrow;
 against the distance T - k.
 """
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyArrowPatch
 
 from rnnlab.figures import GRADIENT, INITIAL, LINE_COLOURS, STATE, plot_lines
-from rnnlab.figures.draw import node
+from rnnlab.figures.draw import arrow, node
 
 GRADIENT_COLOUR = GRADIENT   # vermillion: the backward pass, in every gradient diagram
 STATE_COLOUR = STATE         # orange: hidden states, as in draw_unrolled
@@ -25,17 +24,6 @@ def chain_labels() -> list[tuple[str, str]]:
     ``[(state, jacobian into it), ...]``; the first state has none."""
     return [("h_k", ""), ("h_{k+1}", "J_{k+1}"), ("\\cdots", "J_{k+2}"),
             ("h_{T-1}", "J_{T-1}"), ("h_T", "J_T")]
-
-
-def _straight(ax, start, end, colour, dash="-"):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=13,
-                                 linewidth=1.4, color=colour, linestyle=dash))
-
-
-def _back(ax, start, end):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=13,
-                                 connectionstyle="arc3,rad=-0.5", linewidth=1.6,
-                                 color=GRADIENT_COLOUR, linestyle="--"))
 
 
 def draw_jacobian_chain(ax=None):
@@ -58,8 +46,9 @@ def draw_jacobian_chain(ax=None):
         if i == 0:
             continue
         left, right = x - gap + half + 0.08, x - half - 0.08
-        _straight(ax, (left, 0), (right, 0), "black")
-        _back(ax, (right, -0.3), (left, -0.3))
+        arrow(ax, (left, 0), (right, 0), width=1.4, head=13, shrink=2)
+        arrow(ax, (right, -0.3), (left, -0.3), GRADIENT_COLOUR, "--", rad=-0.5, width=1.6,
+              head=13, shrink=2)
         label = f"$\\times\\,{jacobian}$" if jacobian else \
             "$\\partial\\mathcal{L}/\\partial h_T$"
         ax.text(x - gap / 2, -0.85, label, ha="center", va="center", fontsize=12,

@@ -7,17 +7,12 @@ t > d combines its partial product with the one d places to its left, (A_{t-d}, 
 h_t = A_t h_0 + B_t.
 """
 import matplotlib.pyplot as plt
-from matplotlib.patches import Circle, FancyArrowPatch
+from matplotlib.patches import Circle
 
-from rnnlab.figures import PALETTE, _arrow
-from rnnlab.figures.draw import node
+from rnnlab.figures import PALETTE
+from rnnlab.figures.draw import arrow, node
 
 INPUT, STATE, COMBINE = PALETTE[2], PALETTE[1], PALETTE[3]   # sky blue, orange, bluish green
-
-
-def _link(ax, start, end, colour="black", width=1.1, style="-|>"):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=9,
-                                 linewidth=width, color=colour, shrinkA=9, shrinkB=9))
 
 
 def draw_chain(ax, steps: int = 8):
@@ -28,8 +23,8 @@ def draw_chain(ax, steps: int = 8):
         x = gap * t
         node(ax, (x, 0), f"$a_{{{t}}}, b_{{{t}}}$", INPUT, width=1.0)
         node(ax, (x, 1.3), f"$h_{{{t}}}$", STATE, width=0.7)
-        _arrow(ax, (x, 0.3), (x, 1.0))
-        _arrow(ax, (x - gap + 0.4, 1.3), (x - 0.4, 1.3))
+        arrow(ax, (x, 0.3), (x, 1.0))
+        arrow(ax, (x - gap + 0.4, 1.3), (x - 0.4, 1.3))
     ax.text(gap * (steps + 0.6), 1.3, f"{steps} steps,\none after another", va="center",
             fontsize=10)
     ax.set_xlim(-0.6, gap * (steps + 2.6))
@@ -53,14 +48,16 @@ def draw_hillis_steele(ax, steps: int = 8):
             if t > d:   # (A_{t-d}, B_{t-d}) o (A_t, B_t): one combine
                 ax.add_patch(Circle((x, y), 0.2, facecolor=COMBINE, edgecolor="black", zorder=3))
                 ax.text(x, y, "$\\circ$", ha="center", va="center", fontsize=15, zorder=4)
-                _link(ax, (gap * (t - d), y - rise), (x, y), colour=PALETTE[6], width=1.0)
+                arrow(ax, (gap * (t - d), y - rise), (x, y), PALETTE[6], width=1.0, head=9,
+                      shrink=9)
             else:       # already complete: passed up unchanged
                 ax.add_patch(Circle((x, y), 0.07, facecolor="black", zorder=3))
-            _link(ax, (x, y - rise), (x, y), colour="grey", width=0.8, style="-")
+            arrow(ax, (x, y - rise), (x, y), "grey", width=0.8, style="-", head=9, shrink=9)
     top = rise * (rounds + 1)
     for t in range(1, steps + 1):
         node(ax, (gap * t, top), f"$h_{{{t}}}$", STATE, width=0.7)
-        _link(ax, (gap * t, top - rise), (gap * t, top - 0.28), colour="grey", width=0.8)
+        arrow(ax, (gap * t, top - rise), (gap * t, top - 0.28), "grey", width=0.8, head=9,
+              shrink=9)
     ax.text(gap * (steps + 0.6), top, "$h_t = A_t h_0 + B_t$", va="center", fontsize=10)
     ax.text(gap * (steps + 0.6), rise * (rounds + 1) / 2,
             f"{rounds} rounds,\neach one array\noperation", va="center", fontsize=10)
