@@ -10,8 +10,9 @@ phonemes down, input letters across.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnlab.figures import HEATMAP, INPUT, OUTPUT, STATE, _node
-from rnnlab.figures.shapes import CONTEXT, DECODER, MUTED, arrow, canvas
+from rnnlab.figures import HEATMAP, INPUT, MUTED, OUTPUT, STATE
+from rnnlab.figures.draw import arrow, canvas, node
+from rnnlab.figures.shapes import CONTEXT, DECODER
 
 
 def draw_attention_model(ax=None, letters: str = "cat", phonemes=("K", "AE", "T")):
@@ -25,15 +26,15 @@ def draw_attention_model(ax=None, letters: str = "cat", phonemes=("K", "AE", "T"
     ax = canvas(ax, figsize=(9.0, 4.6))
     xs = [1.2 * j for j in range(n)]
     for j, (x, letter) in enumerate(zip(xs, letters)):
-        _node(ax, (x, 0.0), f"'{letter}'", INPUT, width=0.7)
-        _node(ax, (x, 1.2), f"$h_{{{j + 1}}}$", STATE, width=0.7)
+        node(ax, (x, 0.0), f"'{letter}'", INPUT, width=0.7)
+        node(ax, (x, 1.2), f"$h_{{{j + 1}}}$", STATE, width=0.7)
         arrow(ax, (x, 0.3), (x, 0.9))
         if j:   # both directions of the bidirectional encoder
             arrow(ax, (xs[j - 1] + 0.38, 1.3), (x - 0.38, 1.3), width=1.0)
             arrow(ax, (x - 0.38, 1.1), (xs[j - 1] + 0.38, 1.1), width=1.0)
     focus = min(1, n - 1)                      # the letter this step attends to most
     c_at = (xs[-1] + 2.2, 2.6)
-    _node(ax, c_at, "$c_t$", CONTEXT, width=0.7)
+    node(ax, c_at, "$c_t$", CONTEXT, width=0.7)
     for j, x in enumerate(xs):
         weight = 3.0 if j == focus else 0.7
         arrow(ax, (x, 1.48), (c_at[0] - 0.4, c_at[1] - 0.1), CONTEXT, width=weight)
@@ -41,8 +42,8 @@ def draw_attention_model(ax=None, letters: str = "cat", phonemes=("K", "AE", "T"
     d0 = c_at[0] + 1.4
     steps = [d0, d0 + 1.5]
     for k, (x, label) in enumerate(zip(steps, ("t-1", "t"))):
-        _node(ax, (x, 1.2), f"$s_{{{label}}}$", DECODER, width=0.8)
-        _node(ax, (x, 3.0), f"$y_{{{label}}}$", OUTPUT, width=0.8)
+        node(ax, (x, 1.2), f"$s_{{{label}}}$", DECODER, width=0.8)
+        node(ax, (x, 3.0), f"$y_{{{label}}}$", OUTPUT, width=0.8)
         arrow(ax, (x, 1.5), (x, 2.7))
         ax.text(x + 0.5, 3.0, phonemes[k], va="center", fontsize=10, color=MUTED)
     # the phoneme just written is the next step's input (the true one, in teacher forcing)
