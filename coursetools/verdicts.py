@@ -371,6 +371,10 @@ class TrustedNotebook:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.setup_errors = []
         self.dead = False
+        self.callables = set()          # answers seen callable: bound by name, no probe again
+        # names the given code itself reads (its functions may read an answer's variable)
+        self.given_uses = set().union(*(_names_read(c.source) for c in self.cells
+                                        if not is_answer_cell(c) and not is_test_cell(c)))
 
     # -- probes
     def ask(self, op, target, *args, kwargs=None, **fields):
@@ -421,14 +425,23 @@ class TrustedNotebook:
                             "this test must pass data (or a function of the given code)") from None
 
     # -- cells
-    def _bind_remote_names(self):
-        """Each answer's current value: data as it is, anything else as a Remote."""
-        values = self.ask("names", {"name": "__names__"}, names=self.names)
-        for name in self.names:
+    def _bind_remote_names(self, source: str):
+        """The current value of each answer that ``source`` or the given code reads: data as
+        it is, anything else as a Remote. A callable is called by its name in the kernel at
+        each call, so once seen callable it needs no probe to stay current."""
+        wanted = (_names_read(source) | self.given_uses) & set(self.names)
+        for name in wanted & self.callables:
+            self.namespace[name] = Remote(self, {"$": "ref", "name": name})
+        asked = sorted(wanted - self.callables)
+        if not asked:
+            return
+        values = self.ask("names", {"name": "__names__"}, names=asked)
+        for name in asked:
             value = values.get(name)
             if name not in values:
                 self.namespace.pop(name, None)
             elif isinstance(value, dict) and value.get("$") == "callable":
+                self.callables.add(name)
                 self.namespace[name] = Remote(self, {"$": "ref", "name": name})
             else:
                 self.namespace[name] = value
@@ -444,7 +457,7 @@ class TrustedNotebook:
             helper = KERNEL_HELPER_TAG in cell.get("metadata", {}).get("tags", [])
             if not is_answer_cell(cell) and not is_test_cell(cell) and not helper:
                 try:
-                    self._bind_remote_names()
+                    self._bind_remote_names(cell.source)
                     self._exec(cell.source)
                 except KernelGone:
                     raise
@@ -459,7 +472,7 @@ class TrustedNotebook:
                         if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
         try:
             self.run_given_cells(position)
-            self._bind_remote_names()
+            self._bind_remote_names(self.cells[position].source)
             self._exec(self.cells[position].source)
         except KernelGone as err:
             self.dead = True
@@ -469,6 +482,13 @@ class TrustedNotebook:
         finally:
             self.done = max(self.done, position + 1)
         return None
+
+
+def _names_read(source: str) -> set[str]:
+    try:
+        return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def _cap(message: str) -> str:
