@@ -43,6 +43,7 @@ from nbgrader.utils import parse_utc
 
 from coursetools import exchange
 from coursetools.grading import notebook_status
+from coursetools.launch import given_by_the_course
 from coursetools.verdicts import is_test_cell, suspicious
 
 BIN = pathlib.Path(sys.executable).parent
@@ -164,8 +165,10 @@ def inspect(sub: Submission, folder_fd: int, notebooks: list[str]) -> Submission
         sub.newest = max(sub.newest, mtime)
         if name in wanted:
             nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            # the environment cell as the course gave it runs pip: the course's code, not theirs
             sub.suspicious += suspicious(c.source for c in nb.cells
-                                         if c.cell_type == "code" and not is_test_cell(c))
+                                         if c.cell_type == "code" and not is_test_cell(c)
+                                         and not given_by_the_course(c))
     if not wanted & set(sub.files):
         sub.status = "ungradable"
         sub.detail = f"no {' or '.join(sorted(wanted))} in the folder"

@@ -32,6 +32,7 @@ tool, which also writes the URL into pyproject.toml and the set-up page; then ``
 """
 import argparse
 import ast
+import functools
 import pathlib
 import re
 import sys
@@ -336,6 +337,21 @@ def problems(path: pathlib.Path, root: pathlib.Path = ROOT, solution: pathlib.Pa
     elif grading:
         found.append(f"{name}: a chapter's environment cell carries nbgrader metadata")
     return found
+
+
+@functools.cache
+def environment_cells(root: pathlib.Path = ROOT) -> frozenset[str]:
+    """The sources of the environment cells the tool writes into the solutions (and so into
+    the releases)."""
+    return frozenset(cell_source(needs(nbformat.read(path, as_version=4), path.name, root), root)
+                     for path in sorted(root.glob("solutions/*/*.ipynb")))
+
+
+def given_by_the_course(cell, root: pathlib.Path = ROOT) -> bool:
+    """True for a submitted notebook's environment cell exactly as the course gave it: the
+    course's code, not the student's (a static scan of a submission can leave it out; a cell
+    changed by a student no longer matches and is scanned)."""
+    return is_environment_cell(cell) and cell.source in environment_cells(root)
 
 
 def release_pairs(root: pathlib.Path = ROOT) -> list[tuple[pathlib.Path, pathlib.Path]]:

@@ -145,9 +145,12 @@ def test_ex01_own_work_check_in_a_real_kernel():
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from coursetools.launch import is_environment_cell
+
     def run(rnn_step):
         nb = nbformat.read(ROOT / "solutions" / EX01 / f"{EX01}.ipynb", as_version=4)
-        nb.cells = [c for c in nb.cells if c.cell_type == "code"][:3]   # setup, answer, test
+        code = [c for c in nb.cells if c.cell_type == "code" and not is_environment_cell(c)]
+        nb.cells = code[:3]   # setup, answer, test
         nb.cells[1].source = rnn_step
         try:
             NotebookClient(nb, timeout=60, kernel_name="python3").execute()
@@ -464,11 +467,14 @@ def test_what_cannot_be_sent_fails_loudly():
 
 
 def test_the_static_scan_flags_the_machinery_not_the_answers():
-    from coursetools.verdicts import suspicious
     from test_grading_helpers import KERNEL_ATTACKS, LEAKS
+
+    from coursetools.launch import given_by_the_course
+    from coursetools.verdicts import suspicious
     for form, source in {**KERNEL_ATTACKS, **LEAKS}.items():
         assert suspicious([source]), form
     for slug in OURS:
         code = [c.source for c in _cells(slug) if c.cell_type == "code"
-                and not (c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))]
+                and not (c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
+                and not given_by_the_course(c)]      # the environment cell runs pip: ours
         assert suspicious(code) == [], slug
