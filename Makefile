@@ -15,7 +15,9 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 ifdef PIP_FIND_LINKS
 export UV_FIND_LINKS ?= $(PIP_FIND_LINKS)
 endif
-UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+# --compile-bytecode: a sandboxed kernel cannot write .pyc files, so without them every kernel
+# compiles NumPy, PyTorch and scikit-learn from source again (seconds to tens of seconds)
+UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 PORT ?= 8000
 
 .PHONY: help venv lock book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf hub hub-clean hub-proxy
@@ -53,7 +55,7 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	  $(UV) --no-deps $$(grep '^torch==' requirements.lock) || { \
 	    echo "torch's CPU build is not where pip looks (above): trying PyTorch's CPU index"; \
 	    $(UV) --no-deps --index-url $(TORCH_CPU_INDEX) $$(grep '^torch==' requirements.lock); }; \
-	  $(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock; \
+	  $(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock; \
 	else \
 	  set -x; $(UV) -r requirements.txt; \
 	fi
