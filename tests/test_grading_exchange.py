@@ -22,6 +22,8 @@ import nbformat
 import pytest
 from test_grading_helpers import ROOT, require_sandbox, solution_answers
 
+from coursetools.hub.classroom import run_as_user
+
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 EX = "ex01_rnn_forward"
 COURSE_ID = "rnn-course"
@@ -117,11 +119,7 @@ def run_as(user: pwd.struct_passwd, command: str, config_dir: pathlib.Path, cwd=
     env = {"HOME": user.pw_dir, "USER": user.pw_name, "LOGNAME": user.pw_name,
            "PATH": f"{NBGRADER.parent}:/usr/bin:/bin", "JUPYTER_CONFIG_PATH": str(config_dir),
            "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
-    result = subprocess.run(
-        ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-         "env", "-i", *(f"{k}={v}" for k, v in env.items()),
-         "bash", "-c", f"umask 077 && cd {cwd or user.pw_dir} && {command}"],
-        input=stdin, capture_output=True, text=True, check=False)
+    result = run_as_user(user, command, env, 0o077, cwd, stdin)
     if check and result.returncode != 0:
         raise AssertionError(f"as {user.pw_name}: {command}\n{result.stdout[-3000:]}\n"
                              f"{result.stderr[-3000:]}")

@@ -138,18 +138,24 @@ def environment(classroom: Classroom, account: str) -> dict:
             "RNNLAB_STATIC_OUTPUT": "1"}
 
 
+def run_as_user(user: pwd.struct_passwd, command: str, env: dict, umask: int, cwd=None,
+                stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``command`` in bash as ``user`` (setpriv: its uid, gid and groups), with exactly the
+    environment ``env`` and the umask ``umask``, in ``cwd`` (default: its home)."""
+    return subprocess.run(
+        ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
+         "env", "-i", *(f"{k}={v}" for k, v in env.items()),
+         "bash", "-c", f"umask {umask:03o} && cd {cwd or user.pw_dir} && {command}"],
+        input=stdin, capture_output=True, text=True, check=False)
+
+
 def run_as(classroom: Classroom, account: str, command: str, cwd=None, stdin=None,
            check=True) -> subprocess.CompletedProcess:
     """``command`` in bash as ``account``, with its role's umask and environment."""
     user = pwd.getpwnam(account)
     env = {"HOME": user.pw_dir, "USER": account, "LOGNAME": account,
            **environment(classroom, account)}
-    umask = f"{UMASK[classroom.role(account)]:03o}"
-    result = subprocess.run(
-        ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-         "env", "-i", *(f"{k}={v}" for k, v in env.items()),
-         "bash", "-c", f"umask {umask} && cd {cwd or user.pw_dir} && {command}"],
-        input=stdin, capture_output=True, text=True, check=False)
+    result = run_as_user(user, command, env, UMASK[classroom.role(account)], cwd, stdin)
     if check and result.returncode != 0:
         raise RuntimeError(f"as {account}: {command}\n{result.stdout[-3000:]}\n"
                            f"{result.stderr[-3000:]}")
