@@ -48,6 +48,7 @@ class _QuietLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        _uninstall()          # the real import is happening: later imports need no help
         sys.stderr.flush()
         saved = os.dup(2)
         with tempfile.TemporaryFile(mode="w+b") as captured:
@@ -65,12 +66,12 @@ class _QuietLoader(importlib.abc.Loader):
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
     """Finds the top-level ``tensorflow`` package as usual and gives it a quiet loader; it
-    removes itself after that first import."""
+    removes itself when that loader runs. A look-up that loads nothing (PyTorch's compiler
+    asks ``importlib.util.find_spec("tensorflow")``) leaves it in place for the real import."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "tensorflow":
             return None
-        _uninstall()
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None:
             spec.loader = _QuietLoader(spec.loader)
