@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pytest
 
+from coursetools.launch import MARKER as ENVIRONMENT_CELL
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 FRAMEWORK_IMPORTS = {
@@ -34,7 +36,10 @@ def _code(cells):
 
 
 def check_recipe(cells):
-    """Problems with a chapter's recipe, as a list of messages (empty when it is fine)."""
+    """Problems with a chapter's recipe, as a list of messages (empty when it is fine). The
+    environment cell (coursetools.launch, generated and checked by test_launch.py) comes
+    before the recipe: the chapter's own first code cell is the one after it."""
+    cells = [c for c in cells if not _source(c).startswith(ENVIRONMENT_CELL)]
     problems = []
     markdown = [_source(c) for c in cells if c["cell_type"] == "markdown"]
     code = [_source(c) for c in cells if c["cell_type"] == "code"]
