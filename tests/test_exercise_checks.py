@@ -430,10 +430,17 @@ def test_no_written_question_describes_a_hidden_test():
 
 # ---- the trusted engine, in-process (tests/test_grading.py runs it against real kernels) ----
 
-def test_redefining_the_checking_helpers_earns_nothing():
+def test_redefining_the_checking_helpers_earns_nothing(monkeypatch):
     """The test cells run in the trusted namespace: the student's own check_gradients is
     never called, all-zero gradients score 0 with the course's hint."""
+    import sys
+
     from test_grading_helpers import KERNEL_ATTACKS, ZERO_BACKWARD
+
+    # The in-process "kernel" is this interpreter: the attack's fake coursetools.ownwork
+    # lands in this sys.modules, and must not outlive the test (later tests import it).
+    import coursetools.ownwork
+    monkeypatch.setitem(sys.modules, "coursetools.ownwork", coursetools.ownwork)
     grades = grade(EX03, _with(EX03, backward=ZERO_BACKWARD),
                    extra={"gradient_diagnosis": KERNEL_ATTACKS["redefined checking helpers"]})
     assert grades.total == 0, grades.messages

