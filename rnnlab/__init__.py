@@ -18,7 +18,8 @@ module:
   models), ``sampling`` (greedy, temperature and top-k);
 - running anywhere: ``device`` (CPU or GPU, the quick or full scale), ``seeding``
   (reproducibility), ``shapes`` (shape errors that name both shapes), ``quiet``
-  (TensorFlow's start-up lines kept off the pages);
+  (TensorFlow's start-up lines kept off the pages), ``display`` (``glue``: myst-nb's where
+  the book builds, a plain display where a notebook runs alone);
 - ``figures`` (the book's plot style and helpers; ``figures.draw``, the canvas, boxes and
   arrows every diagram is drawn with) and one module of diagrams per topic:
   ``figures.forward``, ``figures.bptt``, ``figures.shapes`` (the five types),
