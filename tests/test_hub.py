@@ -264,11 +264,33 @@ class Screen:
         return self.driver.find_element(By.CSS_SELECTOR, "body").text
 
 
-def answer_in_browser(screen: Screen, answers: dict, written: str):
-    """Open the fetched notebook from the Assignments tab, write the answers into its cells,
-    save it and press Validate; returns the validation dialog's text."""
+DIRTY_TAB = ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty"
+IDLE_KERNEL = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
+
+
+def save_until_clean(screen: Screen, timeout=60, settle=2.0):
+    """Ctrl+S in the notebook, again while its tab is dirty, until it stays clean ``settle`` s."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if screen.driver.find_elements(By.CSS_SELECTOR, DIRTY_TAB):
+            screen.driver.find_element(By.CSS_SELECTOR, ".jp-Notebook").click()
+            screen.driver.find_element(By.CSS_SELECTOR, "body").send_keys(Keys.CONTROL, "s")
+            time.sleep(1)
+            continue
+        time.sleep(settle)
+        if not screen.driver.find_elements(By.CSS_SELECTOR, DIRTY_TAB):
+            return
+    screen.shot("timed-out")
+    raise AssertionError("timed out waiting for the save (the tab stays dirty)")
+
+
+def answer_in_browser(screen: Screen, person: Person, answers: dict, written: str):
+    """Open the fetched notebook from the Assignments tab, write the answers into its cells,
+    save it (the server's copy must carry them) and press Validate; returns the validation
+    dialog's text."""
+    from selenium.webdriver.common.by import By
     release = nbformat.read(ROOT / "exercises" / EX / f"{EX}.ipynb", as_version=4)
     texts = {}
     for index, cell in enumerate(release.cells):
@@ -280,14 +302,21 @@ def answer_in_browser(screen: Screen, answers: dict, written: str):
     screen.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell "
                                                                ".cm-content")) > max(texts),
                 what="the notebook")
+    # When the kernel's info reply arrives, JupyterLab writes its language_info into the
+    # notebook's metadata (the release holds only {"name": "python"}), which marks the notebook
+    # dirty again: a save made before that reply leaves the tab dirty with no further save.
+    # So edit once the kernel is idle, and save until the tab stays clean.
+    screen.wait(lambda d: d.find_elements(By.CSS_SELECTOR, IDLE_KERNEL), 120, "the kernel")
     for index, text in texts.items():
         assert screen.driver.execute_script(SET_CELL, index, text), f"cell {index} not set"
-    dirty = ".lm-TabBar-tab.jp-mod-current.jp-mod-dirty"
-    screen.wait(lambda d: d.find_elements(By.CSS_SELECTOR, dirty), 30, "the edit")
-    screen.driver.find_element(By.CSS_SELECTOR, ".jp-Notebook").click()
-    screen.driver.find_element(By.CSS_SELECTOR, "body").send_keys(Keys.CONTROL, "s")
-    screen.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, dirty), 60, "the save")
+    screen.wait(lambda d: d.find_elements(By.CSS_SELECTOR, DIRTY_TAB), 30, "the edit")
+    save_until_clean(screen)
     screen.shot("1-student-a-answer")
+    saved = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
+             for cell in nbformat.from_dict(person.notebook()).cells}
+    for index, text in texts.items():
+        grade_id = release.cells[index].metadata["nbgrader"]["grade_id"]
+        assert saved[grade_id] == text, f"the saved notebook lacks the answer {grade_id}"
     screen.click(".jp-Toolbar .jp-ToolbarButtonComponent", "Validate")
     dialog = screen.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".jp-Dialog").text
                          if "Validation Results" in d.find_element(By.CSS_SELECTOR,
@@ -412,7 +441,7 @@ def _flow(class_hub, classroom, timings, a, b, c, screen):
     timings["three servers started and fetched s"] = time.monotonic() - started
     memory = {person.name: server_memory(person.name) for person in (a, b, c)}
     if screen:
-        dialog = answer_in_browser(screen, right, written)
+        dialog = answer_in_browser(screen, a, right, written)
         validation = {"success": "Success! Your notebook passes all the tests" in dialog,
                       "dialog": dialog}
     else:
