@@ -141,7 +141,7 @@ class MinGRU(nn.Module):
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
         if self.scan == "log":
-            log_h0 = None                   # h0 > 0 (g keeps states positive); 0 -> tiny
+            log_h0 = None            # h0 > 0, as g keeps states; 0 -> tiny
             if h0 is not None:
                 log_h0 = torch.log(h0.clamp_min(torch.finfo(h0.dtype).tiny))
             return scan_log(*self.log_coefficients(x), log_h0)
