@@ -88,8 +88,6 @@ def heatmap(ax, matrix: np.ndarray, xlabel: str = "", ylabel: str = "", divergin
     return image
 
 
-_node = node   # the name figures.seq2seq (chapter 13) imports until it takes draw.node
-
 
 def draw_rolled(ax=None, input_label="x_t", hidden_label="h_t", output_label="y_t"):
     """The recurrent neuron drawn rolled up: one cell whose state loops back into itself."""
