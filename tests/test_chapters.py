@@ -1,7 +1,8 @@
 """The recipe every chapter follows, checked on every notebook in chapters/, and the numbers
 chapter 1 quotes in words.
 
-Executing the chapters is nbval's job (``pytest chapters/``); these tests read the stored
+Executing the chapters is conftest's job (``pytest chapters/``: checked from the book's cache,
+or run by coursetools.execute); these tests read the stored
 notebooks. Other parts of a chapter's anatomy are checked elsewhere: title, question and
 closing sections in test_chapter_anatomy.py, headings and alt text in test_accessibility.py.
 """
