@@ -20,7 +20,7 @@ endif
 UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 PORT ?= 8000
 
-.PHONY: help venv lock book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf hub hub-clean hub-proxy
+.PHONY: help venv lock lock-check book test test-fast serve release validate grade sandbox bench clean browser site-zip pdf hub hub-clean hub-proxy
 
 help:
 	@echo "make book      build the website into _build/html (executes every chapter)"
@@ -46,7 +46,7 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	  echo "requirements.lock is compiled for Python 3.11; $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
 	  echo "Install Python 3.11 and run: make PYTHON=python3.11 (or remove a .venv made by another Python)"; exit 1; }
-	@$(PYTHON) coursetools/lock.py check
+	@$(LOCK_CHECK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing requirements.lock into $(VENV) (first time: a minute or more)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^(pip|uv)==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; }
@@ -62,9 +62,27 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
 	@touch $@
 
-# Compile requirements.lock from requirements.txt (needs the package index; Python 3.11).
+# Compile requirements.lock from requirements.txt with uv's resolver (needs the package index),
+# for Python 3.11 on Linux x86_64 whatever machine runs it. torch's CPU build comes from where
+# pip is told to look (PIP_FIND_LINKS, given to uv above), else from PyTorch's CPU index (uv's
+# --torch-backend cpu). The lock's first line records requirements.txt's SHA-256: make venv
+# (LOCK_CHECK) refuses a lock compiled from another requirements.txt, with no network.
+REQUIREMENTS_SHA256 = $$($(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
+LOCK_CHECK = grep -qxF "\# requirements.txt sha256: $(REQUIREMENTS_SHA256)" requirements.lock || \
+  { echo "requirements.lock was not compiled from this requirements.txt: run make lock" >&2; exit 1; }
 lock:
-	$(PYTHON) coursetools/lock.py compile 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.txt); }
+	$(BIN)/uv pip compile --quiet requirements.txt --output-file requirements.lock \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  $(if $(PIP_FIND_LINKS),,--torch-backend cpu) --custom-compile-command "make lock"
+	@grep -q '^torch==.*+cpu$$' requirements.lock || \
+	  { echo "requirements.lock pins $$(grep '^torch==' requirements.lock), not torch's CPU build" >&2; exit 1; }
+	@$(PYTHON) -c "import pathlib, sys; lock = pathlib.Path('requirements.lock'); \
+	  lock.write_text(sys.argv[1] + '\n' + lock.read_text())" "# requirements.txt sha256: $(REQUIREMENTS_SHA256)"
+
+lock-check:
+	@$(LOCK_CHECK)
 
 venv: $(VENV)/.installed
 
