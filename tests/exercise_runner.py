@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 
 import nbformat
-from test_grading_helpers import ROOT
+from course import ROOT
 
 from coursetools.verdicts import InProcessKernel, TrustedNotebook, is_test_cell
 

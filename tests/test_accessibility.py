@@ -2,17 +2,15 @@
 order, and plots use the colour-blind-safe palette with more than colour to tell lines apart.
 (axe-core and the rendered heading order are checked in the browser: tests/test_browser.py.)"""
 import itertools
-import pathlib
 import re
 
 import matplotlib as mpl
 import nbformat
 import pytest
+from course import CHAPTERS
 
 from rnnlab import figures
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 # Colour maps that mislead or vanish under colour blindness (rainbow-like, red-green).
 BAD_COLORMAPS = re.compile(r"""['"](jet|rainbow|gist_rainbow|hsv|nipy_spectral|RdYlGn|RdGy)(_r)?['"]""")
 RED = re.compile(r"""colou?r\s*=\s*['"](red|r|tab:red)['"]""")

@@ -2,6 +2,7 @@
 (finite differences, PyTorch autograd, TensorFlow's GradientTape), with checks that bite."""
 import numpy as np
 import pytest
+from course import ROOT
 
 from rnnlab import gradcheck, numpy_nets
 
@@ -245,11 +246,10 @@ def test_clip_by_global_norm_matches_torch():
 def test_benchmark_prints_its_table():
     """benchmarks/numpy_vs_torch.py runs (gradients agree, then timing) and prints two rows."""
     pytest.importorskip("torch")
-    import pathlib
     import subprocess
     import sys
 
-    script = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "numpy_vs_torch.py"
+    script = ROOT / "benchmarks" / "numpy_vs_torch.py"
     result = subprocess.run([sys.executable, str(script), "--repeats", "2", "--threads", "1"],
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]

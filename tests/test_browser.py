@@ -20,11 +20,11 @@ import urllib.parse
 import warnings
 
 import pytest
+from course import ROOT
 
 from coursetools import headless
 
 pytestmark = [pytest.mark.browser, pytest.mark.site, pytest.mark.slow]
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AXE = pathlib.Path(__file__).with_name("axe.min.js")
 # Built folders that are not pages: theme assets, notebook sources, the vendored MathJax.

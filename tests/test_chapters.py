@@ -7,16 +7,14 @@ notebooks. Other parts of a chapter's anatomy are checked elsewhere: title, ques
 closing sections in test_chapter_anatomy.py, headings and alt text in test_accessibility.py.
 """
 import json
-import pathlib
 import re
 
 import numpy as np
 import pytest
+from course import CHAPTERS, ROOT
 
 from coursetools.launch import MARKER as ENVIRONMENT_CELL
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 FRAMEWORK_IMPORTS = {
     "In PyTorch": re.compile(r"^\s*(?:import torch|from torch[\w.]* import)\b", re.MULTILINE),
     "In TensorFlow": re.compile(r"^\s*(?:import|from) (?:tensorflow|keras)\b", re.MULTILINE),

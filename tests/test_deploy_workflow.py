@@ -10,8 +10,8 @@ import urllib.parse
 
 import pytest
 import yaml
+from course import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 TEST_WORKFLOW = ROOT / ".github" / "workflows" / "test.yml"
 

@@ -16,8 +16,9 @@ import re
 
 import nbformat
 import pytest
+from course import ASSIGNMENTS, ROOT
 from exercise_runner import grade, release_answers
-from test_grading_helpers import ASSIGNMENTS, ROOT, solution_answers
+from test_grading_helpers import solution_answers
 
 OURS = ASSIGNMENTS                       # every exercise in solutions/, a new one included
 TRAINING = {"ex07_many_to_one", "ex09_frame_sequences"}   # their solutions train a model

@@ -3,17 +3,15 @@
 Each check reads the matplotlib objects a helper made (lines, colours, labels, scales), so a
 helper that draws the wrong thing, or forgets a label or a legend, fails here rather than on a
 page nobody looks at closely."""
-import pathlib
 import re
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from course import ROOT
 
 from rnnlab import figures
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()

@@ -29,12 +29,12 @@ import nbformat
 import pytest
 import student_path
 import yaml
+from course import ROOT
 from test_grading_helpers import solution_answers
 
 from coursetools import launch
 from coursetools.execute import run_notebook
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = launch.notebooks()                  # every chapter found, chapter 13 when it comes
 RELEASES = launch.release_pairs()
 # what Colab preinstalls (the list), and the kernel and pip that any Jupyter has

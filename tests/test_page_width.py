@@ -6,12 +6,10 @@ widths of built pages. This test catches long lines before a build: every line o
 code cells is at most ``MAX_CODE_COLUMNS`` characters (black's default line length).
 """
 import json
-import pathlib
 
 import pytest
+from course import CHAPTERS
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MAX_CODE_COLUMNS = 88
 
 

@@ -8,7 +8,8 @@ import pathlib
 import nbformat
 import pytest
 import yaml
-from test_grading_helpers import ASSIGNMENTS, ROOT, hidden_test_lines, page_text, solution_lines
+from course import ASSIGNMENTS, ROOT
+from test_grading_helpers import hidden_test_lines, page_text, solution_lines
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 

@@ -8,6 +8,7 @@ with messages that name both shapes. All fast.
 import numpy as np
 import pytest
 import torch
+from course import ROOT
 
 from rnnlab import charlm, gradcheck, mingru, scan
 
@@ -251,9 +252,8 @@ def test_the_diagram_draws_one_combine_per_pair_the_scan_combines():
 
 def test_benchmark_script_measures_every_layer(tmp_path):
     import importlib.util
-    import pathlib
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "scan.py"
+    path = ROOT / "benchmarks" / "scan.py"
     spec = importlib.util.spec_from_file_location("scan_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
