@@ -31,6 +31,34 @@ def test_seed_everything_seeds_every_generator():
     assert all(a != b for a, b in zip(first, other)), "a generator ignored the seed"
 
 
+@pytest.mark.slow
+def test_seed_everything_seeds_keras_once_imported_and_never_imports_it():
+    """Keras' initial weights and TensorFlow's random numbers repeat under the same seed
+    (Keras draws its seeds from Python's random, TensorFlow from its own global seed); seeding
+    before TensorFlow is imported leaves it unimported (a NumPy chapter does not pay for it).
+    In a fresh interpreter, since this suite may have imported TensorFlow already."""
+    code = """if True:
+        import sys, rnnlab
+        rnnlab.seed_everything(0)
+        print("tensorflow" in sys.modules)
+        import keras
+        import numpy as np
+        import tensorflow as tf
+
+        def weights(seed):   # Keras' initial weights, and TensorFlow's own generator
+            rnnlab.seed_everything(seed)
+            dense = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+            return np.append(dense.get_weights()[0], tf.random.uniform((3,)).numpy())
+
+        print((weights(3) == weights(3)).all(), (weights(3) != weights(4)).all())"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported, same, different = result.stdout.split()
+    assert imported == "False", "seed_everything imported TensorFlow"
+    assert same == "True" and different == "True", "Keras or TensorFlow ignored the seed"
+
+
 def test_scale_from_environment(monkeypatch):
     monkeypatch.setenv("RNNLAB_SCALE", "full")
     assert device.scale() == "full" and device.pick(1, 2) == 2
