@@ -18,8 +18,11 @@ import pytest
 from course import CHAPTERS
 
 QUESTION = re.compile(r"\*\*The question of this chapter:\*\*(?P<question>[^\n]+(?:\n[^\n]+)*)")
-TRAINING_NAME = re.compile(r"^(?:train|training)(?:_\w+)?$")
-HELD_OUT_NAME = re.compile(r"^(?:test|val|valid|validation|held_out|heldout|unseen)(?:_\w+)?$")
+# a word of a snake_case name: train_x, X_train, X_tr / test_x, y_te, val_words, held_out_ids
+TRAINING_NAME = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)", re.IGNORECASE)
+HELD_OUT_NAME = re.compile(r"(?:^|_)(?:test|te|val|valid|validation|held_out|heldout|unseen)(?:_|$)",
+                           re.IGNORECASE)
+SPLITTERS = {"train_test_split"}    # scikit-learn's, whatever the names it is assigned to
 
 
 def cells(path: pathlib.Path) -> list[dict]:
@@ -34,21 +37,32 @@ def code_cells(path) -> list[str]:
     return ["".join(c["source"]) for c in cells(path) if c["cell_type"] == "code"]
 
 
+def called(call: ast.Call) -> str:
+    """The name a call calls: ``f`` of ``f(x)`` and of ``module.f(x)``."""
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
+def is_split(names) -> bool:
+    """Names that hold training and held-out data side by side."""
+    return any(map(TRAINING_NAME.search, names)) and any(map(HELD_OUT_NAME.search, names))
+
+
 def unchecked_splits(source: str) -> list[str]:
     """The assignments of a cell that split into training and held-out sets, when the cell
-    never calls ``assert_disjoint`` (IPython magics are read as comments)."""
+    never calls ``assert_disjoint`` (IPython magics are read as comments). An assignment that
+    only carries an earlier split along (``X_train, X_test = f(train), f(test)``) makes none."""
     tree = ast.parse("\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
                                for line in source.splitlines()))
-    calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-             for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    if "assert_disjoint" in calls:
+    if "assert_disjoint" in {called(node) for node in ast.walk(tree) if isinstance(node, ast.Call)}:
         return []
     splits = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             names = [n.id for target in node.targets for n in ast.walk(target)
                      if isinstance(n, ast.Name)]
-            if any(map(TRAINING_NAME.match, names)) and any(map(HELD_OUT_NAME.match, names)):
+            splitter = isinstance(node.value, ast.Call) and called(node.value) in SPLITTERS
+            read = [n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)]
+            if splitter or is_split(names) and not is_split(read):
                 splits.append(ast.get_source_segment(source, node).splitlines()[0])
     return splits
 
@@ -84,6 +98,12 @@ def test_a_split_is_found_and_its_check_must_be_in_its_cell():
     assert unchecked_splits("train_x, test_x = a[:9], a[9:]\n"
                             "data.assert_disjoint(train_x, test_x)") == []
     assert unchecked_splits("train_ids = encode(train_text)\nval_ids = encode(val_text)") == []
+    assert unchecked_splits("X_tr, X_te, y_tr, y_te = split(images, labels)") == [
+        "X_tr, X_te, y_tr, y_te = split(images, labels)"]
+    assert unchecked_splits("a, b = model_selection.train_test_split(x)") == [
+        "a, b = model_selection.train_test_split(x)"]
+    assert unchecked_splits("X_train, X_test = encode(train_set), encode(test_set)") == []
+    assert unchecked_splits("trace, tests = f(x)") == []                  # words, not letters
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
