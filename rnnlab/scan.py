@@ -17,7 +17,6 @@ operations instead of T sequential steps, and h_t = A_t * h_0 + B_t.
 Arrays are batch-first: ``a`` and ``b`` are (B, T, H), ``h0`` is (B, H) (zeros if omitted);
 every function returns all states, (B, T, H). Functions:
 
-* :func:`scan_sequential` -- (1) as a loop, the reference;
 * :func:`scan_hillis_steele` -- (2) applied at distance 1, 2, 4, ... (Hillis & Steele 1986);
 * :func:`scan_blelloch` -- the work-efficient up-sweep / down-sweep (Blelloch 1990);
 * :func:`scan_log` -- (1) in log space with a cumulative sum and logcumsumexp, for a > 0,
@@ -53,16 +52,6 @@ def combine(first, second):
     """
     (a1, b1), (a2, b2) = first, second
     return a1 * a2, a2 * b1 + b2
-
-
-def scan_sequential(a, b, h0=None):
-    """Equation (1) as a loop over t: T steps, each waiting for the one before."""
-    a, b, h = _check(a, b, h0)
-    hs = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.result_type(a, b, h))
-    for t in range(a.shape[1]):
-        h = a[:, t] * h + b[:, t]
-        hs[:, t] = h
-    return hs
 
 
 def scan_hillis_steele(a, b, h0=None):

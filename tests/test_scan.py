@@ -15,6 +15,17 @@ from rnnlab import charlm, gradcheck, mingru, scan
 SCANS = {"hillis-steele": scan.scan_hillis_steele, "blelloch": scan.scan_blelloch}
 
 
+def scan_loop(a, b, h0=None):
+    """Equation (1), h_t = a_t h_{t-1} + b_t, one step after another (h0 = 0 if omitted): the
+    reference every scan must equal (chapter 12 writes the same loop)."""
+    h = np.zeros_like(b[:, 0]) if h0 is None else h0
+    hs = np.empty(b.shape, dtype=np.result_type(a, b, h))
+    for t in range(b.shape[1]):
+        h = a[:, t] * h + b[:, t]
+        hs[:, t] = h
+    return hs
+
+
 def random_recurrence(rng, B=3, T=11, H=4, positive=False):
     a = rng.uniform(0.05, 0.99, size=(B, T, H))
     b = rng.normal(size=(B, T, H))
@@ -27,19 +38,19 @@ def random_recurrence(rng, B=3, T=11, H=4, positive=False):
 def test_parallel_scans_agree_with_the_loop(name, T):
     rng = np.random.default_rng(T)
     a, b, h0 = random_recurrence(rng, T=T)
-    loop = scan.scan_sequential(a, b, h0)
+    loop = scan_loop(a, b, h0)
     assert gradcheck.relative_error(SCANS[name](a, b, h0), loop) < 1e-10
-    assert gradcheck.relative_error(SCANS[name](a, b), scan.scan_sequential(a, b)) < 1e-10
+    assert gradcheck.relative_error(SCANS[name](a, b), scan_loop(a, b)) < 1e-10
 
 
 @pytest.mark.parametrize("T", [1, 7, 64])
 def test_log_space_scan_agrees_for_positive_coefficients(T):
     rng = np.random.default_rng(100 + T)
     a, b, h0 = random_recurrence(rng, T=T, positive=True)
-    loop = scan.scan_sequential(a, b, h0)
+    loop = scan_loop(a, b, h0)
     assert gradcheck.relative_error(scan.scan_log(np.log(a), np.log(b), np.log(h0)), loop) < 1e-10
     no_h0 = scan.scan_log(np.log(a), np.log(b))        # None means h0 = 0, not ln h0 = 0
-    assert gradcheck.relative_error(no_h0, scan.scan_sequential(a, b)) < 1e-10
+    assert gradcheck.relative_error(no_h0, scan_loop(a, b)) < 1e-10
 
 
 def test_closed_form_is_unstable_where_the_log_space_scan_is_not():
@@ -63,10 +74,10 @@ def test_reverse_scan_gradients_match_finite_differences(name):
     W = rng.normal(size=P["b"].shape)
 
     def loss():
-        hs = scan.scan_sequential(P["a"], P["b"], P["h0"])
+        hs = scan_loop(P["a"], P["b"], P["h0"])
         return float((W * hs).sum() + 0.5 * (hs ** 2).sum())
 
-    hs = scan.scan_sequential(P["a"], P["b"], P["h0"])
+    hs = scan_loop(P["a"], P["b"], P["h0"])
     grads = scan.scan_backward(P["a"], hs, W + hs, P["h0"], scan=SCANS[name])
     # the loss is quadratic in each single entry, so central differences err only by rounding,
     # which a step of 1e-4 keeps smaller than 1e-5 does
@@ -80,9 +91,9 @@ def test_the_gradient_check_catches_a_wrong_reverse_scan():
     P = dict(zip(("a", "b", "h0"), random_recurrence(rng, B=2, T=6, H=3)))
 
     def loss():
-        return float((scan.scan_sequential(P["a"], P["b"], P["h0"]) ** 2).sum() / 2)
+        return float((scan_loop(P["a"], P["b"], P["h0"]) ** 2).sum() / 2)
 
-    hs = scan.scan_sequential(P["a"], P["b"], P["h0"])
+    hs = scan_loop(P["a"], P["b"], P["h0"])
     delta = scan.scan_hillis_steele(P["a"][:, ::-1], hs[:, ::-1])[:, ::-1]   # wrong: a_t
     wrong = {"b": delta}
     assert gradcheck.check_gradients(loss, P, wrong)["b"] > 1e-2
@@ -135,7 +146,7 @@ def test_torch_mingru_matches_numpy_scan_and_steps(scan_name):
     X = rng.normal(size=(3, 20, 4))
     P = scan.init_mingru_params(4, 5, rng)
     h0 = np.abs(rng.normal(size=(3, 5)))
-    reference = scan.mingru_forward(X, P, h0, scan=scan.scan_sequential)
+    reference = scan.mingru_forward(X, P, h0, scan=scan_loop)
     layer = torch_mingru_from(P, scan_name=scan_name)
     X_t, h0_t = torch.tensor(X), torch.tensor(h0)
     with torch.no_grad():
@@ -214,7 +225,7 @@ def test_shape_errors_name_both_shapes():
     with pytest.raises(ValueError, match=r"b must have shape .*\(2, 5, 3\), got \(2, 5, 4\)"):
         scan.scan_hillis_steele(a, np.ones((2, 5, 4)))
     with pytest.raises(ValueError, match=r"h0 must have shape \(batch, hidden\) = \(2, 3\), got \(3,\)"):
-        scan.scan_sequential(a, a, np.ones(3))
+        scan.scan_log(a, a, np.ones(3))
     with pytest.raises(ValueError, match=r"a must have shape \(batch, time, hidden\).*got \(5, 3\)"):
         scan.scan_blelloch(np.ones((5, 3)), np.ones((5, 3)))
     with pytest.raises(ValueError, match=r"dhs must have shape .*\(2, 5, 3\), got \(2, 4, 3\)"):

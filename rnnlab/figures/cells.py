@@ -23,9 +23,8 @@ h_t = [forward h_t ; backward h_t]. Drawn on white, so that they read on a dark 
 """
 from matplotlib.patches import Circle, FancyBboxPatch
 
-from rnnlab.figures import BLUE, INITIAL, ORANGE, SKY_BLUE, VERMILLION
-from rnnlab.figures.draw import node
-from rnnlab.figures.shapes import INPUT, OUTPUT, STATE, arrow, canvas
+from rnnlab.figures import BLUE, INITIAL, INPUT, ORANGE, OUTPUT, SKY_BLUE, STATE, VERMILLION
+from rnnlab.figures.draw import arrow, canvas, node
 
 PATH = BLUE             # the state's path through the cell (blue, thick)
 GATE = ORANGE           # sigmoid gates (orange)
