@@ -30,6 +30,7 @@ from coursetools.grading import (
                                  RestoreDeletedCells,
                                  SandboxedExecute,
 )
+from coursetools.sandbox import LIMITS  # the limits of a graded notebook, in one place
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -43,7 +44,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pyte
 # Per-cell execution timeout. nbgrader 0.9.6 reads it from Execute.timeout (its own trait, not
 # ExecutePreprocessor.timeout as some docs say); tests/test_grading.py proves a loop is cut.
 # No retries: nbgrader would run a timed-out notebook again, doubling the cost.
-c.Execute.timeout = 30
+c.Execute.timeout = LIMITS.cell_timeout_s
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 # After an interrupt, wait for the kernel's last outputs instead of failing the notebook.
@@ -57,19 +58,16 @@ c.SandboxedExecute.source_root = os.path.join(HERE, "solutions")
 
 # A whole notebook gets notebook_timeout seconds (kernel start included): the cell running at
 # the limit is interrupted, the cells after it are not run and score 0.
-c.SandboxedExecute.notebook_timeout = 300
+c.SandboxedExecute.notebook_timeout = LIMITS.notebook_timeout_s
 
 # Autograde runs every kernel in the sealed sandbox (coursetools/sandbox.py): a file system that
 # holds only the Python environment and rnnlab (read-only) and a scratch folder; an
-# unprivileged user; no network; limits on memory, processes and file size.
+# unprivileged user; no network; limits on memory, processes, threads and file size, whose
+# values are coursetools.sandbox.LIMITS (set c.SandboxedKernelManager.memory_limit_mb,
+# total_memory_mb, process_limit, scratch_mb or threads here to change one for this course).
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
-c.SandboxedKernelManager.memory_limit_mb = 3072     # address space of each kernel process
-c.SandboxedKernelManager.total_memory_mb = 4096     # all its processes together (cgroup, as root)
-c.SandboxedKernelManager.process_limit = 256        # processes and threads (RLIMIT_NPROC)
-c.SandboxedKernelManager.scratch_mb = 256           # working folder and /tmp, each
-c.SandboxedKernelManager.threads = 1                # BLAS/torch/TF threads: grades independent of JOBS
 
 # Edited test cells are overwritten from the gradebook; deleted ones are put back and run.
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, ForgetBrokenCellMetadata,

@@ -12,6 +12,7 @@ and :class:`MarkUngraded` and writes pages with :class:`FeedbackExporter`. The o
 guide is ``instructors/grading.md``.
 """
 import collections
+import dataclasses
 import json
 import math
 import os
@@ -33,11 +34,9 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Dict, Integer, List, Unicode
 
 from coursetools.sandbox import (
-    INSTALL_HINT,  # noqa: F401 (re-exported for callers of this module)
+    LIMITS,
     OPT_OUT_VARIABLE,
     bwrap_command,
-    environment_paths,
-    masked_folders,
     memory_cgroup,
     opted_out,
     privileged,
@@ -67,17 +66,19 @@ class SandboxedKernelManager(AsyncKernelManager):
     so nothing it creates, links or replaces there can be followed or copied by nbgrader.
     """
 
-    memory_limit_mb = Integer(3072, help="address-space limit of each kernel process (MiB)"
-                              ).tag(config=True)
-    total_memory_mb = Integer(4096, help="memory of the kernel's processes together, its memory "
-                              "file systems included (a cgroup, when grading as root)"
-                              ).tag(config=True)
-    process_limit = Integer(256, help="processes and threads of the kernel's user (RLIMIT_NPROC)"
-                            ).tag(config=True)
-    scratch_mb = Integer(256, help="size of the working folder and of /tmp (memory file systems)"
-                         ).tag(config=True)
-    threads = Integer(1, help="threads of NumPy/PyTorch/TensorFlow in the kernel; fixed so "
-                      "that grades do not depend on how many notebooks run at once").tag(config=True)
+    # defaults: coursetools.sandbox.LIMITS, the one home of the limits
+    memory_limit_mb = Integer(LIMITS.memory_mb, help="address-space limit of each kernel "
+                              "process (MiB)").tag(config=True)
+    total_memory_mb = Integer(LIMITS.total_memory_mb, help="memory of the kernel's processes "
+                              "together, its memory file systems included (a cgroup, when "
+                              "grading as root)").tag(config=True)
+    process_limit = Integer(LIMITS.processes, help="processes and threads of the kernel's user "
+                            "(RLIMIT_NPROC)").tag(config=True)
+    scratch_mb = Integer(LIMITS.scratch_mb, help="size of the working folder and of /tmp "
+                         "(memory file systems)").tag(config=True)
+    threads = Integer(LIMITS.threads, help="threads of NumPy/PyTorch/TensorFlow in the kernel; "
+                      "fixed so that grades do not depend on how many notebooks run at once"
+                      ).tag(config=True)
     forbids = Dict(help="libraries left out of the sandbox (set per notebook by "
                    "SandboxedExecute from the source notebook)")
 
@@ -112,19 +113,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         if privileged() and os.path.exists(self.connection_file):
             os.chown(self.connection_file, sandbox_uid(), sandbox_uid())
         cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
-        threads = str(self.threads)
         self._cgroup = memory_cgroup(os.path.basename(self._private), self.total_memory_mb)
         # the command joins the cgroup before it becomes bwrap: every process of it is inside
         enter = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self._cgroup] \
             if self._cgroup else []
+        limits = dataclasses.replace(LIMITS, memory_mb=self.memory_limit_mb,
+                                     processes=self.process_limit, scratch_mb=self.scratch_mb,
+                                     threads=self.threads)
         return enter + bwrap_command(
-            cmd, private=pathlib.Path(self._private), binds=environment_paths(cmd[0]),
-            scratch_files=self.scratch_files(cwd), socket_dir=self._socket_dir,
-            memory_mb=self.memory_limit_mb, processes=self.process_limit,
-            scratch_mb=self.scratch_mb, masks=masked_folders(self.forbids),
-            env={name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                            "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                                            "TF_NUM_INTEROP_THREADS")})
+            cmd, private=pathlib.Path(self._private), python=cmd[0],
+            connection_file=self.connection_file, scratch_files=self.scratch_files(cwd),
+            socket_dir=self._socket_dir, forbids=self.forbids, limits=limits)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the kernel's own stdout/stderr (banners, a flood of os.write(2, ...)) never reach

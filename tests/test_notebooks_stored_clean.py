@@ -9,7 +9,8 @@ from course import CHAPTERS, ROOT
 NOTEBOOKS = sorted(p for folder in ("chapters", "solutions", "exercises")
                    for p in (ROOT / folder).rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
-ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "nbgrader", "jupytext"}
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "nbgrader", "jupytext",
+                             "rnn_course"}      # an assignment's allowed libraries
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
