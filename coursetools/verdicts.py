@@ -261,11 +261,25 @@ exec(compile(CODEC, "<verdict codec>", "exec"), _codec)  # noqa: S102 (our own s
 encode, decode, NotData = _codec["encode"], _codec["decode"], _codec["NotData"]
 
 
-def probe_source(request: dict) -> str:
-    """The code of one probe: the runtime, then the request; it leaves no name behind."""
+RUNTIME_MODULE = "__verdict_probe__"     # where the kernel keeps the runtime between probes
+
+
+def probe_source(request: dict, runtime: bool = True) -> str:
+    """The code of one probe; it binds no name of the notebook. With ``runtime`` it defines the
+    runtime first (a module of its own in ``sys.modules``); without, it uses the one defined
+    before, or answers ``{"runtime": "missing"}`` so that the grader sends it again. The
+    kernel keeping the runtime changes no verdict: whatever the student's code does to it can
+    only change the data that comes back, as their own functions can."""
     text = json.dumps(request)
-    return (f"(lambda __v: (exec({RUNTIME!r}, __v), __v['probe']({text!r}, globals())))"
-            "({'__name__': 'verdict_probe'})")
+    if runtime:
+        return ("(lambda __v: (exec(" + repr(RUNTIME) + ", __v.__dict__), "
+                f"__import__('sys').modules.__setitem__({RUNTIME_MODULE!r}, __v), "
+                f"__v.probe({text!r}, globals())))(__import__('types').ModuleType("
+                f"{RUNTIME_MODULE!r}))")
+    missing = "\n" + request["nonce"] + '{"runtime": "missing"}' + request["nonce"] + "\n"
+    return (f"(lambda __v: __v.probe({text!r}, globals()) if callable(getattr(__v, 'probe', "
+            f"None)) else print({missing!r}, end=''))(__import__('sys').modules.get("
+            f"{RUNTIME_MODULE!r}))")
 
 
 # ---- the kernel, two ways -------------------------------------------------------------------
@@ -372,6 +386,7 @@ class TrustedNotebook:
         self.setup_errors = []
         self.dead = False
         self.callables = set()          # answers seen callable: bound by name, no probe again
+        self.runtime_sent = False       # the kernel holds the probe runtime (sent once)
         # names the given code itself reads (its functions may read an answer's variable)
         self.given_uses = set().union(*(_names_read(c.source) for c in self.cells
                                         if not is_answer_cell(c) and not is_test_cell(c)))
@@ -384,7 +399,9 @@ class TrustedNotebook:
         request = {"op": op, "target": target, "nonce": nonce, **fields,
                    "args": [self._send(a) for a in args],
                    "kwargs": {k: self._send(v) for k, v in (kwargs or {}).items()}}
-        text = self.kernel.run(probe_source(request))
+        with_runtime = not self.runtime_sent
+        text = self.kernel.run(probe_source(request, runtime=with_runtime))
+        self.runtime_sent = True
         # the answer is a line "<nonce>{...}<nonce>": a hook that echoes the probe's source
         # (where the nonce stands in quotes) does not look like one
         start = text.find(f"\n{nonce}{{")
@@ -393,7 +410,10 @@ class TrustedNotebook:
             answer = json.loads(text[start + 1 + len(nonce):end]) if start >= 0 <= end else None
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):
+        if answer == {"runtime": "missing"} and not with_runtime:   # the notebook removed it
+            self.runtime_sent = False
+            return self.ask(op, target, *args, kwargs=kwargs, **fields)
+        if not isinstance(answer, dict) or not ("value" in answer or "error" in answer):
             raise StudentError("the notebook's kernel gave no answer when the test asked it "
                                f"for {target.get('name', 'an object')}")
         if "error" in answer:
