@@ -1,5 +1,7 @@
 """The grading pipeline, end to end, on fake submissions (one `make release` and one
-`make grade JOBS=2` batch in a scratch course; the other tests read what that batch produced).
+`make grade JOBS=2` batch in a scratch course; the other tests read what that batch produced;
+the two time limits are proven in a second, small course whose limits are short: see
+``time_limits``).
 
 Each guarantee of instructors/grading.md has a test here that fails when it breaks: full marks
 for the solution, 0 for the blank release, partial marks for a plausible mistake, hidden
@@ -10,6 +12,7 @@ that say what could not be graded, and a sealed sandbox that stops a malicious s
 (proved by running the same attack without it). Submissions that are not notebooks (a
 symlink, a fifo, invalid JSON, extra files and links) are reported and never followed.
 """
+import concurrent.futures
 import os
 import pathlib
 import shutil
@@ -46,8 +49,14 @@ from test_grading_helpers import (
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 EX = "ex01_rnn_forward"
-TIMEOUT = 30          # c.Execute.timeout in nbgrader_config.py (checked below)
-NOTEBOOK_TIMEOUT = 100   # the scratch course's notebook limit (the course's is longer)
+# The time-limits course (``time_limits``): the same settings with short limits, so that a
+# cut costs seconds. A looping cell waits CELL_LIMIT s; the slow notebook's SLEEPERS cells of
+# SLEEPER_S s each fit the per-cell limit one by one and pass NOTEBOOK_LIMIT together (the
+# kernel's start counts too), so the notebook limit, not the cell's, must stop them.
+CELL_LIMIT = 5
+NOTEBOOK_LIMIT = 15
+SLEEPERS, SLEEPER_S = 8, 3
+assert SLEEPER_S < CELL_LIMIT < NOTEBOOK_LIMIT < SLEEPERS * SLEEPER_S
 SECRET = "grader-secret-4f1d"   # an environment variable of the grader: never in a kernel
 UNGRADABLE = {"garbage", "nblinker", "piper", "emptyfolder", "aaschema"}
 DIES = {"killer"} | ({"hog"} if os.geteuid() == 0 else set())   # hog: the cgroup's cap
@@ -266,13 +275,16 @@ assert not any(killed)
 """
 
 
+SLEEPER = f"import time\ntime.sleep({SLEEPER_S})"
+
+
 def _sleepers(nb):
-    """A slow notebook: eight cells of 20 s each (each within the per-cell timeout) before the
-    last test cell, 160 s in all."""
+    """A slow notebook: SLEEPERS cells of SLEEPER_S s each (each within the per-cell timeout)
+    before the last test cell, longer than the notebook limit in all."""
     at = next(i for i, c in enumerate(nb.cells)
               if c.metadata.get("nbgrader", {}).get("grade_id") == "test_checked_forward")
-    for _ in range(8):
-        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(20)"))
+    for _ in range(SLEEPERS):
+        nb.cells.insert(at, nbformat.v4.new_code_cell(SLEEPER))
 
 
 def _newer_format(nb):
@@ -306,11 +318,46 @@ def _not_notebooks(course: pathlib.Path, right: dict):
     os.mkfifo(folder / "pipe")
 
 
+def _time_limits_batch(base: pathlib.Path, sandboxed: bool) -> dict:
+    """The time-limits course: ex01 alone, the course's settings with CELL_LIMIT and
+    NOTEBOOK_LIMIT, a loop in one cell (looper) and a slow notebook (spreader), released and
+    graded by `make grade JOBS=2` (a worker each). What it proves is the limits' mechanism
+    (nbgrader's Execute.timeout, SandboxedExecute.notebook_timeout); the course's own values
+    are read from its nbgrader_config.py, not waited for."""
+    course = scratch_course(base, f"c.Execute.timeout = {CELL_LIMIT}\n"
+                                  f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_LIMIT}")
+    for folder in (course / "solutions").iterdir():
+        if folder.name != EX:
+            shutil.rmtree(folder)
+    release = make("release", course)
+    assert release.returncode == 0, release.stdout + release.stderr
+    right = solution_answers(EX)
+    submit(course, "looper", EX, {**right, "checked_forward": "while True:\n    pass"})
+    submit(course, "spreader", EX, right, edit=_sleepers)
+    started = time.perf_counter()
+    result = make("grade", course, "JOBS=2", **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
+    log = (course / "grading.log").read_text() if (course / "grading.log").exists() else ""
+    return {"course": course, "result": result, "grades": read_grades(course),
+            "rows": read_rows(course), "log": log, "grade_s": time.perf_counter() - started}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, request):
+    """The main batch: `make release` of every assignment and one `make grade JOBS=2` of the
+    fake submissions above (the solution of every assignment, mistakes, crashes, attacks,
+    folders that are not notebooks) under the course's own settings, with a smaller memory
+    cap; and the time-limits course (``_time_limits_batch``), run while this one is released.
+    The tests below each prove one guarantee of instructors/grading.md on what they made."""
     base = tmp_path_factory.mktemp("grading")
-    course = scratch_course(base, f"c.SandboxedExecute.notebook_timeout = {NOTEBOOK_TIMEOUT}\n"
-                                  f"c.SandboxedKernelManager.total_memory_mb = {TOTAL_MB}")
+    sandboxed = sandbox_problem() is None
+    # The time-limits course runs while this one is released and its submissions written: it
+    # mostly waits (a loop, sleeps). Its grading ends before this course's starts, as the
+    # sandbox's uids are per worker slot: two `make grade` at once would share them.
+    limits = concurrent.futures.ThreadPoolExecutor(1)
+    request.addfinalizer(limits.shutdown)
+    time_limits = limits.submit(_time_limits_batch, tmp_path_factory.mktemp("time-limits"),
+                                sandboxed)
+    course = scratch_course(base, f"c.SandboxedKernelManager.total_memory_mb = {TOTAL_MB}")
     # another copy of the course on this machine, outside /tmp (where a sandbox that only
     # hides /tmp and a few folders would not find it)
     clone = pathlib.Path(tempfile.mkdtemp(prefix="rnn-course-clone-",
@@ -337,7 +384,6 @@ def graded(tmp_path_factory, request):
         "def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
         "    return np.tanh(np.array([[0.1, 1.9, 0.4]]))")})
     submit(course, "shortcut", EX, {**right, "rnn_step": "from rnnlab.numpy_nets import rnn_step"})
-    submit(course, "looper", EX, {**right, "checked_forward": "while True:\n    pass"})
     submit(course, "killer", EX, {**right, "checked_forward": "import os\nos._exit(1)"})
     submit(course, "sysexit", EX, {**right, "checked_forward": "import sys\nsys.exit(3)"})
     submit(course, "quitter", EX, {**right, "checked_forward": "exit()"})
@@ -345,7 +391,6 @@ def graded(tmp_path_factory, request):
            edit=lambda nb: _without(nb, "test_rnn_forward", "checked_forward",
                                     "test_checked_forward"))
     submit(course, "tamperer", EX, stub, edit=_tamper)
-    submit(course, "spreader", EX, right, edit=_sleepers)
     # attacks on the verdict from inside the kernel (two forms each), hidden-test leaks,
     # the forbidden library through indirection, and fair answers that used to score 0
     ex03 = solution_answers("ex03_bptt")
@@ -364,7 +409,6 @@ def graded(tmp_path_factory, request):
 
     listener = Listener()
     host_file = base / "host-file-written-by-a-submission.txt"
-    sandboxed = sandbox_problem() is None
     if sandboxed:
         submit(course, "mallory", EX, {**stub, "rnn_step": _attack(course, ROOT, host_file,
                                                                    listener.port, clone)})
@@ -373,16 +417,21 @@ def graded(tmp_path_factory, request):
         submit(course, "hoarder", EX, {**right, "checked_forward": HOARDER})
         submit(course, "flooder", EX, {**right, "checked_forward": (
             "for _ in range(400):\n    print('x' * 100_000)     # 40 MB of output")})
+    waited = time.perf_counter()
+    time_limits = time_limits.result()
+    waited = time.perf_counter() - waited
     started = time.perf_counter()
     result = make("grade", course, "JOBS=2", GRADER_SECRET=SECRET,
                   **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
     grade_s = time.perf_counter() - started
     print(f"make release: {release_s:.1f} s; make grade JOBS=2 "
-          f"({len(list(course.glob('submitted/*/*')))} submissions): {grade_s:.1f} s")
+          f"({len(list(course.glob('submitted/*/*')))} submissions): {grade_s:.1f} s; "
+          f"time-limits course graded in {time_limits['grade_s']:.1f} s, waited for {waited:.1f} s")
     log = (course / "grading.log").read_text() if (course / "grading.log").exists() else ""
     return {"course": course, "result": result, "grades": read_grades(course),
             "rows": read_rows(course), "log": log, "listener": listener,
-            "host_file": host_file, "sandboxed": sandboxed, "grade_s": grade_s, "clone": clone}
+            "host_file": host_file, "sandboxed": sandboxed, "grade_s": grade_s, "clone": clone,
+            "limits": time_limits}
 
 
 def score(graded, student, slug=EX):
@@ -392,6 +441,7 @@ def score(graded, student, slug=EX):
 # ---- release ---------------------------------------------------------------------------
 
 def test_committed_exercises_equal_a_fresh_release(graded):
+    """Proves: exercises/ holds exactly what `make release` makes from solutions/ today."""
     fresh = graded["course"] / "exercises"
     committed = ROOT / "exercises"
     fresh_files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
@@ -423,8 +473,6 @@ def test_grade_grades_everything_gradable_and_fails_for_the_rest(graded):
         elif student in UNGRADABLE:
             assert (row["status"], row["score"]) == ("ungradable", ""), row
             assert f"UNGRADABLE {student}/{slug}: " in out
-        elif student == "spreader":
-            assert row["status"] == "timed out", row
         elif student in DIES:
             assert row["status"] == "kernel died", row
             assert f"KERNEL DIED {student}/{slug}: the kernel died" in out
@@ -474,7 +522,6 @@ def test_grade_prints_a_short_summary_and_keeps_the_log(graded):
     assert f"{auto_points(EX):g}/{auto_points(EX) + 2:g}*" in ada      # written answer to grade
     blank = next(line for line in lines if line.startswith("blank "))
     assert "not submitted" in blank and "0/" in blank
-    assert "timed out" in next(line for line in lines if line.startswith("spreader "))
     assert "ungradable" in next(line for line in lines if line.startswith("garbage "))
     assert "graded " in out and " notebooks in " in out                 # the progress count
     # nbgrader's own log lines are in grading.log only
@@ -562,29 +609,55 @@ def test_hidden_tests_catch_importing_the_answer(graded):
     assert score(graded, "shortcut") <= auto_points(EX) - points_of(EX, "test_rnn_step")
 
 
+def course_setting(section: str, name: str, guide_says: str | None = None):
+    """The value of ``section.name`` in the course's configuration, loaded as nbgrader loads
+    nbgrader_config.py; when ``guide_says`` is given (``{}`` for the value), the grading
+    guide must say it."""
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert name in config[section], f"nbgrader_config.py does not set {section}.{name}"
+    value = config[section][name]
+    if guide_says is not None:
+        guide = (ROOT / "instructors" / "grading.md").read_text()
+        assert guide_says.format(value) in guide, f"the guide does not say {guide_says.format(value)!r}"
+    return value
+
+
 def test_an_infinite_loop_is_cut_by_the_timeout(graded):
-    config = (ROOT / "nbgrader_config.py").read_text()
-    assert f"c.Execute.timeout = {TIMEOUT}" in config
-    assert "c.Execute.execute_retries = 0" in config
-    assert score(graded, "looper") == auto_points(EX) - 2.0   # only the looping part lost
+    """Proves: the course sets a per-cell timeout (the guide's value, read from its
+    nbgrader_config.py) with no retries, and such a timeout (Execute.timeout, CELL_LIMIT s in
+    the time-limits course) interrupts a looping cell in the sandboxed kernel
+    (KeyboardInterrupt), costs only that cell's points, and the submission is still graded."""
+    assert course_setting("Execute", "timeout", "per-cell timeout of {} s") > CELL_LIMIT
+    assert course_setting("Execute", "execute_retries") == 0
+    limits = graded["limits"]
+    assert limits["grades"][("looper", EX)] == auto_points(EX) - 2.0   # only the looping part lost
     # the configured timeout fired, and the kernel was interrupted (KeyboardInterrupt)
-    assert f"Timeout waiting for execute reply ({TIMEOUT}s)" in graded["log"]
-    assert "KeyboardInterrupt" in autograded_outputs(graded["course"], "looper", EX)
-    assert graded["rows"][("looper", EX)]["status"] == "graded"
+    assert f"Timeout waiting for execute reply ({CELL_LIMIT}s)" in limits["log"]
+    assert "KeyboardInterrupt" in autograded_outputs(limits["course"], "looper", EX)
+    assert limits["rows"][("looper", EX)]["status"] == "graded"
 
 
 def test_a_loop_spread_over_many_cells_is_cut_by_the_notebook_limit(graded):
-    """Eight cells of 20 s each, every one within the per-cell timeout: the notebook's limit
-    stops it, the cells after the limit score 0, the submission is marked timed out."""
-    assert score(graded, "spreader") == auto_points(EX) - points_of(EX, "test_checked_forward")
-    row = graded["rows"][("spreader", EX)]
+    """Proves: cells that each fit the per-cell timeout but together run past the notebook's
+    limit (SandboxedExecute.notebook_timeout, NOTEBOOK_LIMIT s in the time-limits course) are
+    stopped by that limit: at least one slow cell ran whole, the one at the limit is
+    interrupted, the cells after it score 0, and the submission is marked timed out, in
+    grades.csv and in make grade's table. The course's own limit is read from its config."""
+    assert course_setting("SandboxedExecute", "notebook_timeout",
+                          "a time limit per notebook ({} s, kernel start included)") > NOTEBOOK_LIMIT
+    limits = graded["limits"]
+    assert limits["grades"][("spreader", EX)] == auto_points(EX) - points_of(EX, "test_checked_forward")
+    row = limits["rows"][("spreader", EX)]
     assert row["status"] == "timed out" and "time limit" in row["detail"]
-    outputs = autograded_outputs(graded["course"], "spreader", EX)
-    assert f"NotebookTimeLimit: the notebook ran past its time limit of {NOTEBOOK_TIMEOUT} s" in outputs
-    nb = nbformat.read(graded["course"] / "autograded" / "spreader" / EX / f"{EX}.ipynb", 4)
-    ran = [c for c in nb.cells if c.cell_type == "code" and "time.sleep(20)" in c.source
+    table = limits["result"].stdout.splitlines()
+    assert "timed out" in next(line for line in table if line.startswith("spreader ")), table
+    outputs = autograded_outputs(limits["course"], "spreader", EX)
+    assert f"NotebookTimeLimit: the notebook ran past its time limit of {NOTEBOOK_LIMIT} s" in outputs
+    nb = nbformat.read(limits["course"] / "autograded" / "spreader" / EX / f"{EX}.ipynb", 4)
+    ran = [c for c in nb.cells if c.cell_type == "code" and c.source == SLEEPER
            and not any(o.get("ename") == "NotebookTimeLimit" for o in c.outputs)]
-    assert 2 <= len(ran) < 8, "the limit should stop the notebook within its 8 slow cells"
+    assert 1 <= len(ran) < SLEEPERS, "the limit should stop the notebook within its slow cells"
 
 
 @pytest.mark.parametrize("student", ["killer", "sysexit", "quitter"])
@@ -797,7 +870,11 @@ def test_the_attack_succeeds_without_the_sandbox(graded, tmp_path):
     host_file = tmp_path / "host-file.txt"
     submit(course, "eve", EX, {"rnn_step": _attack(course, decoy, host_file, listener.port,
                                                    graded["clone"])})
-    env = {**os.environ, "GRADE_UNSANDBOXED": "1", "GRADER_SECRET": SECRET}
+    # the kernel's connection folder (which it writes into) and temporary files: tmp_path's
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "GRADE_UNSANDBOXED": "1", "GRADER_SECRET": SECRET,
+           "TMPDIR": str(scratch), "JUPYTER_RUNTIME_DIR": str(scratch)}
     result = subprocess.run([str(ROOT / ".venv" / "bin" / "nbgrader"), "autograde", EX,
                              "--student", "eve", "--create"], cwd=course, env=env,
                             capture_output=True, text=True, check=False)
