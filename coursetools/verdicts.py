@@ -87,6 +87,27 @@ def remote_names(source_nb) -> set[str]:
     return names
 
 
+def preload(source_nb) -> list[str]:
+    """Import here the modules that the source notebook's given code imports (the trusted side
+    runs that code for every submission). A grader that forks one process per submission calls
+    this once per assignment before forking, so that no child imports PyTorch or scikit-learn
+    again; modules already imported cost nothing. Returns the names it could not import."""
+    import importlib
+
+    from coursetools.sandbox import given_imports
+    missing = []
+    for name in sorted(given_imports(source_nb)):
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            parent = name.rpartition(".")[0]   # `from package import name`: name is no module
+            if not parent or parent not in sys.modules:
+                missing.append(name)
+    return missing
+
+
 # ---- data: what crosses between the kernel and the grader ----------------------------------
 # The same source runs in the kernel (sent with every probe) and here (exec'd below), so the
 # two sides cannot disagree on the format.

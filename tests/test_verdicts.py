@@ -72,3 +72,22 @@ def test_a_notebook_that_always_claims_the_runtime_is_missing_gets_no_answer():
     with pytest.raises(StudentError, match="gave no answer"):
         call(trusted, "double", 3)
     assert kernel.runs == 3
+
+
+@pytest.mark.parametrize(("slug", "expected"), [
+    ("ex07_many_to_one", {"torch": True, "sklearn.model_selection": True}),
+    ("ex03_bptt", {"torch": False, "sklearn.model_selection": False}),
+])
+def test_preload_imports_what_the_given_code_imports_and_nothing_more(slug, expected):
+    """What a forking grader imports once per assignment (in a fresh interpreter: this test
+    process has imported far more)."""
+    import json
+    import subprocess
+
+    from course import ROOT
+    code = ("import json, sys, nbformat; from coursetools.verdicts import preload\n"
+            f"missing = preload(nbformat.read({str(ROOT / 'solutions' / slug / (slug + '.ipynb'))!r}, 4))\n"
+            f"print(json.dumps([missing, {{m: m in sys.modules for m in {sorted(expected)!r}}}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    missing, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert missing == [] and imported == expected
