@@ -9,19 +9,81 @@ chapter 9 would otherwise score four models on the whole held-out text). A mista
 notebooks are thrown away: the book shows the quick scale on a CPU.
 
 The chapters run two at a time (the one with the most code first), each in its own process and
-kernel, by coursetools.execute, which also runs the book's chapters.
+kernel, by coursetools.execute, which also runs the book's chapters. A chapter whose code never
+reaches the scale (it imports no part of rnnlab that reads it, and reads no RNNLAB_ variable)
+runs the same code at both scales, which the book has just executed: it is not run again here.
+What reads the scale is computed from rnnlab's imports, not listed by hand, and a test checks
+that only rnnlab.device reads the scale's variables.
 """
+import ast
+import re
 
+import nbformat
 import pytest
-from course import CHAPTERS
+from course import CHAPTERS, ROOT
 
 from coursetools import execute
+
+RNNLAB = ROOT / "rnnlab"
+SCALE_VARIABLES = re.compile(r"RNNLAB_(SCALE|MAX_STEPS)\b")   # what rnnlab.device reads
 
 MAX_STEPS = "2"
 # Seconds for a whole chapter (kernel start included) at the full scale with the cap: more than
 # a quick-scale run needs on two loaded cores, far less than a full-scale training takes.
 CHAPTER_BUDGET = 240
 FULL_SCALE = {"RNNLAB_SCALE": "full", "RNNLAB_MAX_STEPS": MAX_STEPS}
+
+
+def _rnnlab_imports(source: str, package: str = "rnnlab") -> set[str]:
+    """The rnnlab modules that ``source`` imports (``from rnnlab import train``, ``import
+    rnnlab.charlm``, ``from .device import pick``, ...), wherever the import stands."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("rnnlab.")}
+        elif isinstance(node, ast.ImportFrom):
+            module = (package if node.level else "") + ("." + node.module if node.level and node.module
+                                                        else "" if node.level else node.module or "")
+            if module == "rnnlab":
+                found |= {f"rnnlab.{alias.name}" for alias in node.names}
+            elif module.startswith("rnnlab."):
+                found.add(module)
+    return found
+
+
+def modules_reaching_the_scale() -> set[str]:
+    """rnnlab.device and every rnnlab module that imports it, directly or through another."""
+    imports = {}
+    for path in RNNLAB.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = name if parts[-1] == "__init__" else name.rsplit(".", 1)[0]
+        imports[name] = _rnnlab_imports(path.read_text(), package)
+    reaching, grew = {"rnnlab.device"}, True
+    while grew:
+        more = {name for name, used in imports.items() if used & reaching} - reaching
+        reaching |= more
+        grew = bool(more)
+    return reaching
+
+
+def _code(path) -> str:
+    """A notebook's code cells as one module (IPython's magics and shell lines left out)."""
+    cells = nbformat.read(path, as_version=4).cells
+    lines = [line for cell in cells if cell.cell_type == "code" for line in cell.source.splitlines()
+             if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+def reaches_the_scale(path, reaching: set[str]) -> bool:
+    """True when a notebook can run other code at the full scale than at the quick one: it
+    imports a module of ``reaching`` or names the scale's variables itself."""
+    code = _code(path)
+    return bool(_rnnlab_imports(code) & reaching) or bool(SCALE_VARIABLES.search(code))
+
+
+REACHING = modules_reaching_the_scale()
+SCALED = [path for path in CHAPTERS if reaches_the_scale(path, REACHING)]
 
 
 def explained(problem: str | None) -> str | None:
@@ -33,15 +95,19 @@ def explained(problem: str | None) -> str | None:
 
 @pytest.fixture(scope="module")
 def full_scale_runs() -> dict:
-    runs = execute.run_notebooks(CHAPTERS, execute.default_jobs(), env=FULL_SCALE,
+    runs = execute.run_notebooks(SCALED, execute.default_jobs(), env=FULL_SCALE,
                                  budget=CHAPTER_BUDGET)
     return {path.name: (explained(problem), seconds) for path, (problem, seconds) in runs.items()}
 
 
 @pytest.mark.slow
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SCALED, ids=lambda p: p.stem)
 def test_the_full_scale_runs(path, full_scale_runs, record_property):
+    """Proves: this chapter runs top to bottom at RNNLAB_SCALE=full (its full= sizes, models
+    and branches), training capped at MAX_STEPS updates and evaluating on device.capped
+    data, within CHAPTER_BUDGET. Chapters that never reach the scale are not listed here:
+    they run the same code as the book's quick-scale execution."""
     problem, seconds = full_scale_runs[path.name]
     record_property("full_scale_seconds", seconds)      # listed at the end of the run (conftest)
     print(f"{path.name}: {seconds:.0f} s at RNNLAB_SCALE=full, RNNLAB_MAX_STEPS={MAX_STEPS}")
@@ -62,3 +128,40 @@ def test_a_failing_full_branch_is_reported(tmp_path):
     nbformat.write(notebook, path)
     problem, _ = execute.run_notebook(path, env=FULL_SCALE, budget=CHAPTER_BUDGET)
     assert problem is not None and "full branch" in problem
+
+
+def test_only_rnnlab_device_reads_the_scale():
+    """The premise of leaving chapters out: rnnlab reads RNNLAB_SCALE and RNNLAB_MAX_STEPS in
+    rnnlab/device.py only, so that a module reaches the scale only by importing it."""
+    readers = sorted(path.relative_to(ROOT).as_posix() for path in RNNLAB.rglob("*.py")
+                     if any(SCALE_VARIABLES.search(text) for text in _strings(path.read_text())))
+    assert readers == ["rnnlab/device.py"], readers
+
+
+def _strings(source: str) -> list[str]:
+    """The string constants of a module's code (docstrings left out: prose may name them)."""
+    tree = ast.parse(source)
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_what_reaches_the_scale_is_found(tmp_path):
+    """rnnlab.train stops under the cap and rnnlab.charlm trains through it: both reach the
+    scale; a chapter importing one of them (in any form) is run, one importing neither is
+    not; every chapter that asks the scale for sizes or steps is among those run."""
+    assert {"rnnlab.device", "rnnlab.train", "rnnlab.charlm"} <= REACHING
+    assert "rnnlab.numpy_nets" not in REACHING
+    for code, reaches in (("from rnnlab import data, charlm", True),
+                          ("import rnnlab.train as t", True),
+                          ("from rnnlab.device import pick", True),
+                          ("import os\nos.environ.get('RNNLAB_SCALE')", True),
+                          ("# RNNLAB_INSTALL_SOURCE: where rnnlab comes from", False),
+                          ("import rnnlab\nfrom rnnlab import numpy_nets, figures", False)):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nbformat.write(notebook, tmp_path / "n.ipynb")
+        assert reaches_the_scale(tmp_path / "n.ipynb", REACHING) == reaches, code
+    asks = [path for path in CHAPTERS if re.search(r"\b(pick|steps|capped)\(", _code(path))]
+    assert asks and set(asks) <= set(SCALED)
+    print(f"full-scale smoke: {len(SCALED)} of {len(CHAPTERS)} chapters reach the scale; "
+          f"left out: {sorted(p.stem for p in CHAPTERS if p not in SCALED)}")
