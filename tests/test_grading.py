@@ -102,7 +102,9 @@ for path in ["{course}/pwned.txt", "{course}/exercises/pwned.txt", "{project}/pw
         report.append(f"BLOCKED write {{path}}: {{type(err).__name__}}")
 try:                                      # the folder of the kernel's own sockets
     import sys
-    folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+    import json
+    connection = sys.argv[sys.argv.index("-f") + 1]     # the sockets are where its "ip" says
+    folder = os.path.dirname(json.load(open(connection))["ip"]) or os.path.dirname(connection)
     with open(os.path.join(folder, "pwned.txt"), "w") as handle:
         handle.write("pwned")
     report.append("WROTE socket folder")
@@ -122,7 +124,11 @@ except MemoryError:
 report.append(f"UID {{os.getuid()}}")
 report.append("SECRET " + os.environ.get("GRADER_SECRET", "absent"))
 # look for any course, clone, gradebook or exchange on the whole visible disk
-report.append(f"PROJECT {{sorted(os.listdir('{project}'))}}")
+for name, folder in (("PROJECT", "{project}"), ("OPT", "/opt")):
+    try:
+        report.append(f"{{name}} {{sorted(os.listdir(folder))}}")
+    except OSError as err:
+        report.append(f"{{name}} {{type(err).__name__}}")
 found = 0
 for top, dirs, files in os.walk("/"):       # (the installed packages are not the course's)
     if top == "/proc" or top.endswith("site-packages") or found >= 3:
@@ -825,8 +831,10 @@ def test_sandbox_holds_no_course_clone_home_or_shadow(graded):
     assert "FOUND" not in report, [line for line in report.splitlines() if "FOUND" in line]
     assert f"BLOCKED read {graded['clone']}/solutions/{EX}/{EX}.ipynb: FileNotFoundError" in report
     assert "BLOCKED read /etc/shadow: FileNotFoundError" in report
-    # of the project folder, only the environment and the readers' library are there
-    assert "PROJECT ['.venv', 'rnnlab']" in report, report
+    # no project folder at all: the environment and the readers' library are shown at
+    # neutral paths (coursetools/sandbox.py)
+    assert "PROJECT FileNotFoundError" in report, report
+    assert "OPT ['course', 'python', 'venv']" in report, report
 
 
 def test_sandbox_runs_as_an_unprivileged_user_without_the_graders_environment(graded):
