@@ -22,7 +22,11 @@ from nbgrader.preprocessors import (
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from coursetools.grade.export import CourseCsvExport
 from coursetools.grading import (
+                                 FEEDBACK_TEMPLATE,
+                                 FEEDBACK_TEMPLATE_DIRS,
+                                 FEEDBACK_TEMPLATE_PATHS,
                                  FeedbackExporter,
                                  ForgetBrokenCellMetadata,
                                  HideHiddenTests,
@@ -50,6 +54,9 @@ c.Execute.execute_retries = 0
 # After an interrupt, wait for the kernel's last outputs instead of failing the notebook.
 c.Execute.iopub_timeout = 15
 c.Execute.raise_on_iopub_timeout = False
+# A graded kernel is killed when its notebook is done rather than asked to shut down: a
+# PyTorch kernel took 2.5 s to exit politely, and nothing of it is kept.
+c.Execute.shutdown_kernel = "immediate"
 
 # Test cells never run in the student's kernel: the source notebook's test cells (public and
 # hidden parts) run in the grader's trusted interpreter, where the answers are proxies that
@@ -75,10 +82,18 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, ForgetBrokenC
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback shows every test's outcome and points, but never the code of hidden tests; a written
-# answer that nobody graded yet says "not graded yet" instead of 0.
+# answer that nobody graded yet says "not graded yet" instead of 0 (the course's template,
+# coursetools/templates/course_feedback, decides it cell by cell).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, MarkUngraded,
                                     CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = FeedbackExporter
+c.FeedbackExporter.template_name = FEEDBACK_TEMPLATE
+c.FeedbackExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
+c.FeedbackExporter.extra_template_paths = FEEDBACK_TEMPLATE_PATHS
+
+# `nbgrader export` writes the grades.csv of `make grade` (nbgrader's columns, then status,
+# detail, points_to_grade_by_hand, suspicious), from the statuses of make grade's last run.
+c.ExportApp.plugin_class = CourseCsvExport
 
 # Releases: hidden tests and solutions are stripped; test cells are locked (checksummed).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

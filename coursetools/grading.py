@@ -26,13 +26,15 @@ import threading
 import time
 
 import nbformat
+import nbgrader
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Bool, Dict, Integer, List, Unicode
+from traitlets import Bool, Dict, Integer, List, Unicode, default
 
+from coursetools.launch import given_by_the_course
 from coursetools.sandbox import (
     LIMITS,
     OPT_OUT_VARIABLE,
@@ -264,6 +266,8 @@ class SandboxedExecute(Execute):
             self.kernel_manager_class = SandboxedKernelManager
         self._deadline = None
         self._probe, self._verdicts, self._kernel_died, self._no_verdicts = None, None, False, ""
+        self.timeout_func = self.cell_timeout     # nbclient's public hook for per-cell timeouts
+        self._phases, self._clock = {}, None
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -271,12 +275,14 @@ class SandboxedExecute(Execute):
             km.forbids = dict(getattr(self, "_forbids", {}))
         return km
 
-    def _get_timeout(self, cell):
-        timeout = super()._get_timeout(cell)
+    def cell_timeout(self, cell) -> int | None:
+        """nbclient's ``timeout_func``: a cell gets the per-cell timeout, or what is left of
+        the notebook's time, whichever is shorter."""
+        timeout = self.timeout if self.timeout and self.timeout > 0 else None
         if self._deadline is None:
             return timeout
         left = max(1, math.ceil(self._deadline - time.monotonic()))
-        return left if timeout is None or timeout <= 0 else min(timeout, left)
+        return left if timeout is None else min(timeout, left)
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -304,10 +310,32 @@ class SandboxedExecute(Execute):
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
+    def _lap(self, phase: str):
+        """Adds the seconds since the last lap to ``phase`` (where a notebook's time goes)."""
+        now = time.monotonic()
+        self._phases[phase] = self._phases.get(phase, 0.0) + now - self._clock
+        self._clock = now
+
     def preprocess_cell(self, cell, resources, index):
+        if self._cell_index is None:            # the kernel is up: the first cell comes
+            self._lap("kernel start")
         self._cell_index = index
+        try:
+            return self._preprocess_cell(cell, resources, index)
+        finally:
+            self._lap("trusted checks" if is_test_cell(cell) else
+                      "answers" if cell.metadata.get("nbgrader", {}).get("solution") else
+                      "given code")
+
+    def _preprocess_cell(self, cell, resources, index):
         if is_test_cell(cell):
             return self.judge(cell, index), resources
+        if cell.cell_type == "code" and given_by_the_course(cell):
+            # the environment cell exactly as the course gave it installs what a platform
+            # lacks; the sandbox has what the assignment allows and no network, so in an
+            # assignment whose sandbox leaves out part of rnnlab it only waited for pip's
+            # retries (9 s of ex07's 25). Not run; a cell changed by the student is run.
+            return cell, resources
         if cell.cell_type == "code" and self._past_deadline():
             self._timed_out = True
             cell.outputs = [_error_output(TIME_LIMIT_ERROR, (
@@ -363,13 +391,15 @@ class SandboxedExecute(Execute):
         limit), every cell from the one that killed it on gets an error output, so its tests
         score 0 while the cells that ran before keep their points. Without this nbgrader would
         drop the whole submission, or count a test cell that never ran as passed."""
-        self._cell_index = 0
+        self._cell_index = None
         self._timed_out = False
         self._output_bytes, self._output_cut = 0, False
         self._probe, self._kernel_died, self._no_verdicts = None, False, ""
         self._forbids = {}
+        started = self._clock = time.monotonic()
+        self._phases = {}
         self._verdicts = self._trusted(nb, resources)
-        started = time.monotonic()
+        self._lap("trusted checks")
         self._deadline = started + self.notebook_timeout if self.notebook_timeout > 0 else None
         status = "graded"
         try:
@@ -377,27 +407,32 @@ class SandboxedExecute(Execute):
         except DeadKernelError:
             status = "kernel died"
             tail = self.km.stderr_tail() if hasattr(self.km, "stderr_tail") else ""
+            died_at = self._cell_index or 0
             self.log.warning("the kernel died at cell %d; the cells from there on score 0%s",
-                             self._cell_index, f"; its last words:\n{tail}" if tail else "")
-            for cell in nb.cells[self._cell_index:]:
+                             died_at, f"; its last words:\n{tail}" if tail else "")
+            for cell in nb.cells[died_at:]:
                 if cell.cell_type == "code" and not (is_test_cell(cell) and cell.outputs):
                     cell.outputs.append(_error_output(
                         DEAD_KERNEL_ERROR, "the kernel died before this cell finished"))
             return nb, resources
         finally:
             status = "timed out" if self._timed_out else status
-            report_progress(resources, status, time.monotonic() - started)
+            self._lap("kernel start" if self._cell_index is None else "kernel stop")
+            report_progress(resources, status, time.monotonic() - started, self._phases)
 
 
-def report_progress(resources, status: str, seconds: float):
-    """One JSON line per executed notebook into $COURSETOOLS_PROGRESS (read by make grade)."""
+def report_progress(resources, status: str, seconds: float, phases: dict | None = None):
+    """One JSON line per executed notebook into $COURSETOOLS_PROGRESS (read by make grade):
+    its status, its seconds, and where they went (kernel start, given code, answers, trusted
+    checks, kernel stop)."""
     path = os.environ.get("COURSETOOLS_PROGRESS")
     if not path or not resources or "nbgrader" not in resources:
         return
     info = resources["nbgrader"]
     line = json.dumps({"student": info.get("student"), "assignment": info.get("assignment"),
                        "notebook": info.get("notebook"), "status": status,
-                       "seconds": round(seconds, 2)})
+                       "seconds": round(seconds, 2),
+                       "phases": {k: round(v, 3) for k, v in (phases or {}).items()}})
     with open(path, "a") as handle:
         handle.write(line + "\n")
 
@@ -490,7 +525,8 @@ class HideHiddenTests(NbGraderPreprocessor):
 
 class MarkUngraded(NbGraderPreprocessor):
     """Runs after GetGrades: notes the grade cells nobody has graded yet (a written answer
-    before hand-grading), for :class:`FeedbackExporter` to show "not graded yet", not 0."""
+    before hand-grading) in ``resources["nbgrader"]["ungraded"]`` (grade id -> points), for
+    the feedback template to show "not graded yet", not 0."""
 
     display_data_priority = List(Unicode()).tag(config=True)    # as in HideHiddenTests
 
@@ -510,21 +546,34 @@ class MarkUngraded(NbGraderPreprocessor):
         return nb, resources
 
 
-class FeedbackExporter(HTMLExporter):
-    """nbgrader's feedback page, with "not graded yet" where a cell awaits hand-grading."""
+# The course's feedback template (coursetools/templates/course_feedback) extends nbgrader's
+# ("feedback/index.html.j2", found in nbgrader's template folder), which includes Bootstrap's
+# CSS from nbgrader's static folder.
+_FORMGRADER = pathlib.Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+FEEDBACK_TEMPLATE = "course_feedback"
+FEEDBACK_TEMPLATE_DIRS = [str(pathlib.Path(__file__).parent / "templates")]
+FEEDBACK_TEMPLATE_PATHS = [
+    str(_FORMGRADER / "templates"),
+    str(_FORMGRADER / "static" / "node_modules" / "bootstrap" / "dist" / "css"),
+]
 
-    def from_notebook_node(self, nb, resources=None, **kw):
-        output, resources = super().from_notebook_node(nb, resources, **kw)
-        ungraded = resources.get("nbgrader", {}).get("ungraded") or {}
-        for grade_id in ungraded:
-            name = re.escape(grade_id)
-            # the table of contents, then the cell's own heading
-            output = re.sub(rf'(<a href="#{name}">[^<]*</a> \(Score: )[0-9.]+( / )',
-                            r"\g<1>not graded yet\g<2>", output, count=1)
-            output = re.sub(rf'(<a name="{name}"></a>.*?Score: )[0-9.]+( / )',
-                            r"\g<1>not graded yet\g<2>", output, count=1, flags=re.DOTALL)
-        if ungraded:
-            points = sum(ungraded.values())
-            output = re.sub(r"(<h4>[^<]*\(Score: [0-9.]+ / [0-9.]+)\)",
-                            rf"\g<1>; {points:g} points not graded yet)", output, count=1)
-        return output, resources
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page through the course's template, which shows "not graded yet"
+    where a cell awaits hand-grading (see :class:`MarkUngraded`).
+
+    ``nbgrader_config.py`` sets the three template settings to these defaults for this
+    class too, because GenerateFeedback configures every HTMLExporter with nbgrader's own
+    template (and a setting for a subclass wins over one for its parent)."""
+
+    @default("template_name")
+    def _template_name_default(self):
+        return FEEDBACK_TEMPLATE
+
+    @default("extra_template_basedirs")
+    def _extra_template_basedirs_default(self):
+        return list(FEEDBACK_TEMPLATE_DIRS)
+
+    @default("extra_template_paths")
+    def _extra_template_paths_default(self):
+        return list(FEEDBACK_TEMPLATE_PATHS)

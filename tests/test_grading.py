@@ -507,7 +507,8 @@ def test_suspicious_code_is_flagged_for_the_instructor_without_changing_points(g
 
 def test_a_resubmission_is_regraded_by_content_not_by_file_times(tmp_path):
     """cp -p or unzip keep an older mtime: the digest of the files still tells them apart."""
-    from coursetools.grade import Submission, _fresh
+    from coursetools.grade import Submission
+    from coursetools.grade import fresh as _fresh
     first = Submission("ada", EX, files={f"{EX}.ipynb": b'{"cells": []}'}, newest=2000.0)
     again = Submission("ada", EX, files={f"{EX}.ipynb": b'{"cells": [1]}'}, newest=1000.0)
     notebook = tmp_path / "autograded" / "ada" / EX / f"{EX}.ipynb"

@@ -1,0 +1,5 @@
+import sys
+
+from coursetools.grade.cli import main
+
+sys.exit(main())

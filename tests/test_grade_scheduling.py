@@ -1,0 +1,69 @@
+"""A submission that runs to its notebook time limit holds one worker, not the class: with
+JOBS=2 every other submission is graded before the staller's time is up, and the table says
+who timed out. grades.csv is what `nbgrader export` writes through the course's plugin.
+
+(With two shards per job, as make grade ran until this test, the staller's shard mate waited
+for it: 5 submissions at JOBS=2 made 4 shards, and the staller shared one.)
+"""
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from test_grading_helpers import (
+    make,
+    read_rows,
+    require_sandbox,
+    scratch_course,
+    submit,
+)
+
+pytestmark = [pytest.mark.grading, pytest.mark.slow]
+EX = "ex01_rnn_forward"
+STALL_LIMIT = 25            # seconds: the staller's notebook limit (the others need a few each)
+OTHERS = ["b-blank", "c-blank", "d-blank", "e-blank"]
+
+
+def stall(nb):
+    """The student's first code cell waits forever: the notebook limit, not the cell's
+    timeout (set above the limit here), must stop it."""
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(3600)"))
+
+
+def test_a_staller_holds_one_worker_and_the_table_says_it_timed_out(tmp_path):
+    require_sandbox()
+    course = scratch_course(tmp_path, f"c.SandboxedExecute.notebook_timeout = {STALL_LIMIT}\n"
+                                      f"c.Execute.timeout = {10 * STALL_LIMIT}")
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([f"{bin_dir}/nbgrader", "generate_assignment", EX, "--force",
+                    "--log-level=WARN"], cwd=course, env=env, check=True, capture_output=True)
+    submit(course, "a-staller", EX, edit=stall)      # first in the queue's order
+    for student in OTHERS:
+        submit(course, student, EX)
+    result = make("grade", course, "JOBS=2")
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+
+    def finished(student):
+        return (course / "autograded" / student / EX / f"{EX}.ipynb").stat().st_mtime
+
+    staller_done = finished("a-staller")
+    late = [s for s in OTHERS if finished(s) > staller_done]
+    assert not late, f"graded after the staller finished: {late}\n{out}"
+
+    rows = read_rows(course)
+    assert rows[("a-staller", EX)]["status"] == "timed out"
+    assert "time limit" in rows[("a-staller", EX)]["detail"]
+    assert {rows[(s, EX)]["status"] for s in OTHERS} == {"graded"}
+    table = {line.split()[0]: line for line in out.splitlines() if " | " in line}
+    assert "timed out" in table["a-staller"], out
+    assert not any("timed out" in table[s] for s in OTHERS), out
+    assert f"TIMED OUT a-staller/{EX}: ran past the notebook time limit" in out
+
+    # the export plugin is nbgrader's: `nbgrader export` writes the same grades.csv
+    subprocess.run([f"{bin_dir}/nbgrader", "export", "--to", str(tmp_path / "export.csv"),
+                    "--log-level=WARN"], cwd=course, env=env, check=True, capture_output=True)
+    assert (tmp_path / "export.csv").read_text() == (course / "grades.csv").read_text()
