@@ -67,6 +67,11 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 # pip is told to look (PIP_FIND_LINKS, given to uv above), else from PyTorch's CPU index (uv's
 # --torch-backend cpu). The lock's first line records requirements.txt's SHA-256: make venv
 # (LOCK_CHECK) refuses a lock compiled from another requirements.txt, with no network.
+# rfc3987-syntax (and lark, its only user) stay out: jsonschema imports it when installed and
+# builds a URI grammar on import, a second of CPU in every process that imports nbformat
+# (each nbgrader, jupyter-book, Jupyter server and chapter runner); all it adds is checking the
+# "uri"/"iri" formats of Jupyter's event schemas, which jsonschema skips without it.
+LOCK_LEAVES_OUT = rfc3987-syntax lark
 REQUIREMENTS_SHA256 = $$($(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
 LOCK_CHECK = grep -qxF "\# requirements.txt sha256: $(REQUIREMENTS_SHA256)" requirements.lock || \
   { echo "requirements.lock was not compiled from this requirements.txt: run make lock" >&2; exit 1; }
@@ -75,7 +80,8 @@ lock:
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.txt); }
 	$(BIN)/uv pip compile --quiet requirements.txt --output-file requirements.lock \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	  $(if $(PIP_FIND_LINKS),,--torch-backend cpu) --custom-compile-command "make lock"
+	  $(if $(PIP_FIND_LINKS),,--torch-backend cpu) --custom-compile-command "make lock" \
+	  $(foreach package,$(LOCK_LEAVES_OUT),--no-emit-package $(package))
 	@grep -q '^torch==.*+cpu$$' requirements.lock || \
 	  { echo "requirements.lock pins $$(grep '^torch==' requirements.lock), not torch's CPU build" >&2; exit 1; }
 	@$(PYTHON) -c "import pathlib, sys; lock = pathlib.Path('requirements.lock'); \
