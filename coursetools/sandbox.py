@@ -31,6 +31,7 @@ nothing but a stub that raises ``ModuleNotFoundError``.
 
 The limits of a graded notebook (:data:`LIMITS`) live here and nowhere else.
 """
+import ast
 import contextlib
 import dataclasses
 import functools
@@ -141,8 +142,7 @@ def sandbox_forbids(source_nb) -> dict[str, list[str]]:
     """What the assignment's sandbox leaves out: every library of :data:`FORBIDDEN` it does not
     allow, and of rnnlab every module but the plumbing (:data:`ALLOWED`) and those it allows."""
     allowed = allowed_libraries(source_nb)
-    return {"libraries": [name for name in FORBIDDEN if name not in allowed or name == "rnnlab"
-                          and "rnnlab" not in allowed],
+    return {"libraries": [name for name in FORBIDDEN if name not in allowed],
             "rnnlab_modules": sorted({name.split(".")[1] for name in allowed
                                       if name.startswith("rnnlab.")})}
 
@@ -150,7 +150,6 @@ def sandbox_forbids(source_nb) -> dict[str, list[str]]:
 def given_imports(source_nb) -> set[str]:
     """The modules the source notebook's given code and model answers import (its test cells
     aside): what its sandbox must hold, checked against the declaration by the tests."""
-    import ast
     used = set()
     for cell in source_nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -279,6 +278,10 @@ def _absent(private: pathlib.Path, forbids: dict, layout: Layout) -> tuple[dict,
         (stubs / "empty").chmod(0o755)
         stubs.chmod(0o755)
     keep = None
+    if "rnnlab" in libraries and layout.site and os.path.isdir(f"{layout.site[0]}/rnnlab"):
+        raise RuntimeError("rnnlab is installed into site-packages (not editable from the "
+                           "course's checkout): its answer modules cannot be left out of the "
+                           "sandbox. Install it editable (`make venv`, `pip install -e .`)")
     if "rnnlab" in libraries:
         modules = {m.split(".")[1] for m in ALLOWED} | set(forbids.get("rnnlab_modules", []))
         keep = sorted(entry for entry in os.listdir(LIBRARY)
