@@ -10,6 +10,7 @@ artifacts/screenshots/. The search page must find 'backpropagation'.
 Needs Debian's chromium and chromium-driver (`make test` installs them when it runs as root
 with apt). Without them the tests are skipped, loudly; under CI=true that is a failure.
 """
+import concurrent.futures
 import itertools
 import json
 import os
@@ -27,6 +28,8 @@ from coursetools import headless
 pytestmark = [pytest.mark.browser, pytest.mark.site, pytest.mark.slow]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AXE = pathlib.Path(__file__).with_name("axe.min.js")
+# Chromium instances that share the pages out (axe-core and rendering keep a core busy each).
+BROWSERS = max(1, min(2, os.cpu_count() or 1))
 # Built folders that are not pages: theme assets, notebook sources, the vendored MathJax.
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "mathjax"}
 
@@ -203,14 +206,29 @@ def _is_chapter(page: pathlib.Path) -> bool:
 
 
 def visit_pages(site: pathlib.Path, pages, screenshots: pathlib.Path | None = None,
-                width_checked=_is_chapter) -> dict:
-    """Open each page once in one browser; returns {page: {check: [problems]}}.
+                width_checked=_is_chapter, browsers: int = 1) -> dict:
+    """Open each page once; returns {page: {check: [problems]}}, in the order of ``pages``.
 
-    Widths are checked on the pages ``width_checked`` selects: the chapters, whose column
-    must never scroll sideways (reference tables on other pages may)."""
+    The pages are shared out among ``browsers`` Chromium instances run side by side (each
+    page is opened and checked exactly as it would be in one browser: its own console and
+    network logs). Widths are checked on the pages ``width_checked`` selects: the chapters,
+    whose column must never scroll sideways (reference tables on other pages may)."""
+    pages = list(pages)
+    shares = [pages[k::browsers] for k in range(max(1, browsers)) if pages[k::browsers]]
+    reports = {}
+    with headless.serve(site) as base, \
+            concurrent.futures.ThreadPoolExecutor(max(1, len(shares))) as pool:
+        for part in pool.map(lambda share: _visit(site, base, share, screenshots,
+                                                  width_checked), shares):
+            reports.update(part)
+    return {page.as_posix(): reports[page.as_posix()] for page in pages}
+
+
+def _visit(site, base, pages, screenshots, width_checked) -> dict:
+    """One browser's share of :func:`visit_pages`."""
     axe_source = AXE.read_text()
     reports, ids_cache = {}, {}
-    with headless.serve(site) as base, headless.chromium() as driver:
+    with headless.chromium() as driver:
         driver.get_log("performance")  # the start page's own entries
         for page in pages:
             state = headless.open_page(driver, base + page.as_posix())
@@ -245,7 +263,7 @@ def visits(built_site, browser_programs):
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
     start = time.perf_counter()
-    reports = visit_pages(built_site, _pages(built_site), SCREENSHOTS)
+    reports = visit_pages(built_site, _pages(built_site), SCREENSHOTS, browsers=BROWSERS)
     print(f"\nbrowser: checked {len(reports)} pages in {time.perf_counter() - start:.0f} s; "
           f"screenshots in {SCREENSHOTS.relative_to(ROOT)}")
     return reports
@@ -257,6 +275,11 @@ def _failures(visits, key) -> str:
 
 
 def test_every_page_was_opened(visits, built_site):
+    """Proves: every page of the built site was opened (and so checked by the tests below,
+    which read these visits), and every chapter has a full-page screenshot in
+    artifacts/screenshots/, kept for a reviewer's eyes. The pages are shared out among
+    BROWSERS Chromium instances side by side: each page is still opened once, on its own, with
+    every check."""
     assert len(visits) == len(_pages(built_site)) > 0
     for stem in (p.stem for p in (ROOT / "chapters").glob("*.ipynb")):
         assert f"chapters/{stem}.html" in visits, f"chapter {stem} was not opened"
