@@ -217,6 +217,12 @@ def exchange_run():
 
 
 def test_the_whole_exchange_round_trip_works(exchange_run):
+    """Proves: with real unix accounts set up as instructors/deployment.md says, release,
+    fetch, submit, collect, `make grade`, release_feedback and fetch_feedback work end to end
+    (each student fetches one feedback page; alice and bob score the same for the same
+    answers; alice's kernel is killed by her socket-folder filler). The fixture's time (about
+    45 s) is nbgrader's start-up in some fifteen commands, two at a time where the students
+    act at once, and one graded pair."""
     graded = exchange_run["graded"]
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
     course = exchange_run["course"]

@@ -631,6 +631,10 @@ def test_hand_grading_then_release_reaches_the_student(class_hub, flow):
 
 
 def test_a_restart_of_the_hub_loses_nothing(class_hub, flow):
+    """Proves: stopped and started again, the hub and its autograde service keep everything
+    (the three submissions in submitted/, the three graded jobs in the service's state, A's
+    feedback, A's login and server). It costs a real stop and start of the hub (about 20 s):
+    nothing short of one shows what a restart keeps."""
     classroom, hub = class_hub["classroom"], class_hub["hub"]
     before = sorted(p.relative_to(classroom.course).as_posix()
                     for p in (classroom.course / "submitted").rglob("*.ipynb"))
