@@ -203,9 +203,12 @@ def run_notebook(path: pathlib.Path, env: dict | None = None, budget: float | No
     ``budget`` limits the whole run, ``cell_timeout`` each cell; ``out``, when given,
     receives the executed notebook. Interrupted (Ctrl-C), it ends the kernel and re-raises."""
     start = time.monotonic()
-    # the kernel's connection file goes into a folder of this run's, removed with it
+    # the kernel's connection file (jupyter_client writes it with tempfile.mkstemp) and what
+    # the kernel writes to the temporary folder (torch's compile cache, ...) go into a folder
+    # of this run's, removed with it
     with tempfile.TemporaryDirectory(prefix="coursetools-run-") as runtime:
-        environment = {**os.environ, **ENVIRONMENT, "JUPYTER_RUNTIME_DIR": runtime, **(env or {})}
+        environment = {**os.environ, **ENVIRONMENT, "JUPYTER_RUNTIME_DIR": runtime,
+                       "TMPDIR": runtime, **(env or {})}
         command = [sys.executable, "-c", RUNNER, str(path), str(out or ""),
                    str(cell_timeout or "")]
         with _running_lock:
