@@ -52,8 +52,9 @@ print("\\n".join(report))
 
 # graded by a non-root instructor, the kernel's socket folder is the one host folder it may
 # write to: more than 1 MiB there and the kernel is killed
-SOCKET_FILLER = """import os, sys, time
-folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+SOCKET_FILLER = """import json, os, sys, time
+connection = sys.argv[sys.argv.index("-f") + 1]     # the sockets are where its "ip" says
+folder = os.path.dirname(json.load(open(connection))["ip"]) or os.path.dirname(connection)
 with open(os.path.join(folder, "filler.bin"), "wb") as handle:
     handle.write(b"x" * 2**21)
 time.sleep(10)
