@@ -100,13 +100,9 @@ book: venv
 	@mkdir -p _build
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html 2>&1 | tee _build/build.log
 
-# The suite runs on TEST_WORKERS pytest-xdist workers, a test file (or conftest.py's sandbox
-# group) at a time, the longest first, in conftest.py's order: much of the suite waits
-# (browsers, the hub, one nbgrader after another), and the other worker uses that time.
-TEST_WORKERS ?= 2
 test: venv browser sandbox hub-proxy
 	$(BIN)/python -m coursetools.execute
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest
 
 # The edit loop: unit and parity tests only (no notebook, book, browser or grading run).
 FAST := not slow and not notebooks and not site and not browser and not grading

@@ -29,6 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parent
 
 execute.use_chapter_environment()
 
+_notebook_seconds: dict[str, tuple[float, str]] = {}   # path -> (seconds, how it ran)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -58,9 +59,9 @@ class ChapterItem(pytest.Item):
             out = pathlib.Path(scratch) / self.path.name
             problem, seconds = execute.run_notebook(self.path, out=out)
             if problem:
-                self._record(seconds, "FAILED")
+                _notebook_seconds[str(self.path)] = (seconds, "FAILED")
                 raise ChapterError(_ANSI.sub("", problem))
-            self._record(seconds, "ran")
+            _notebook_seconds[str(self.path)] = (seconds, "ran")
             execute.store_execution(nbformat.read(out, as_version=4), self.path, seconds,
                                     "pytest")
 
@@ -69,19 +70,15 @@ class ChapterItem(pytest.Item):
 
         _, notebook = cache.merge_match_into_notebook(nbformat.read(self.path, as_version=4))
         seconds = record.data.get("execution_seconds") or 0.0
-        self._record(seconds, "cached")
+        _notebook_seconds[str(self.path)] = (seconds, "cached")
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
                 continue
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    self._record(seconds, "FAILED")
+                    _notebook_seconds[str(self.path)] = (seconds, "FAILED")
                     raise ChapterError(f"cell {index} raised {output.ename}: {output.evalue}\n"
                                        f"{cell.source[:400]}")
-
-    def _record(self, seconds: float, how: str):
-        """For the summary: on the report, which reaches the controller under pytest-xdist."""
-        self.user_properties[:] = [("notebook_seconds", (seconds, how))]
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, ChapterError):
@@ -105,53 +102,28 @@ def pytest_collect_file(file_path, parent):
         outcome.force_result([ChapterFile.from_parent(parent, path=file_path)])
 
 
-# `make test` runs the suite on two pytest-xdist workers (--dist loadgroup): a worker takes a
-# whole file at a time, so a file's module fixtures run once. The files that start sandboxed
-# kernels form one group, on one worker: the sandbox's uids, process limits and cgroups are
-# per grading worker slot, not per test run, so two of these at once would share them.
-SANDBOX_GROUP = ("tests/test_grading.py", "tests/test_grading_exchange.py",
-                 "tests/test_grade_scheduling.py", "tests/test_sandbox.py", "tests/test_hub.py")
-# The longest groups first (seconds in the CI rehearsal), so that the other worker does the rest
-# beside them instead of one worker finishing alone.
-LONGEST_FIRST = ("sandbox", "tests/test_full_scale.py", "tests/test_browser.py",
-                 "tests/test_launch.py", "tests/test_execute.py", "tests/test_execution_key.py",
-                 "tests/test_rnnlab_core.py")
-
-
-def _group(item) -> str:
-    path = item.nodeid.split("::")[0]
-    return "sandbox" if path in SANDBOX_GROUP else path
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if isinstance(item, ChapterItem):
             item.add_marker(pytest.mark.notebooks)
             item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))   # stable: files keep order
 
 
 def pytest_terminal_summary(terminalreporter):
     """Each chapter's execution time (kernel start included), to compare with its budget:
     'ran' in this run, 'cached' when its execution by the book (or an earlier run) was
     checked instead."""
-    def recorded(property_name):
-        return {report.nodeid: value
-                for reports in terminalreporter.stats.values() for report in reports
-                for name, value in getattr(report, "user_properties", ())
-                if name == property_name}
-
-    chapters = recorded("notebook_seconds")
-    if chapters:
+    if _notebook_seconds:
         terminalreporter.section("notebook execution times (budget: 60 s, 90 s for chapters 9 "
                                  "and 11)")
-        for nodeid, (seconds, how) in sorted(chapters.items()):
-            terminalreporter.write_line(f"{seconds:7.1f} s  {how:6}  {nodeid.split('::')[0]}")
+        for path, (seconds, how) in sorted(_notebook_seconds.items()):
+            name = pathlib.Path(path).relative_to(ROOT)
+            terminalreporter.write_line(f"{seconds:7.1f} s  {how:6}  {name}")
     # tests/test_full_scale.py records each chapter's time at the capped full scale
-    full_scale = {nodeid.split("[")[-1].rstrip("]"): value
-                  for nodeid, value in recorded("full_scale_seconds").items()}
+    full_scale = {report.nodeid.split("[")[-1].rstrip("]"): value
+                  for reports in terminalreporter.stats.values() for report in reports
+                  for name, value in getattr(report, "user_properties", ())
+                  if name == "full_scale_seconds"}
     if full_scale:
         terminalreporter.section("full-scale smoke (RNNLAB_SCALE=full, capped), two at a time")
         for chapter, seconds in sorted(full_scale.items()):
@@ -195,17 +167,9 @@ def built_site() -> pathlib.Path:
     html, log = BUILD / "html", BUILD / "build.log"
     if site_is_current(BUILD, ROOT):
         return html
-    import filelock
-
-    BUILD.mkdir(exist_ok=True)
-    with filelock.FileLock(BUILD / "site.lock"):   # one build, whichever worker asks first
-        if not site_is_current(BUILD, ROOT):
-            _build_site(log)
-    return html
-
-
-def _build_site(log: pathlib.Path) -> None:
     command = [str(pathlib.Path(sys.executable).parent / BOOK_COMMAND[0]), *BOOK_COMMAND[1:]]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    BUILD.mkdir(exist_ok=True)
     log.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, f"jupyter-book build failed:\n{log.read_text()[-6000:]}"
+    return html
