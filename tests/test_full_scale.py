@@ -9,13 +9,18 @@ chapter 9 would otherwise score four models on the whole held-out text). A mista
 notebooks are thrown away: the book shows the quick scale on a CPU.
 
 The chapters run two at a time (the one with the most code first), each in its own process and
-kernel, by coursetools.execute, which also runs the book's chapters. A chapter whose code never
-reaches the scale (it imports no part of rnnlab that reads it, and reads no RNNLAB_ variable)
-runs the same code at both scales, which the book has just executed: it is not run again here.
-What reads the scale is computed from rnnlab's imports, not listed by hand, and a test checks
-that only rnnlab.device reads the scale's variables.
+kernel, by coursetools.execute, which also runs the book's chapters. Only a chapter that can
+run other code at the full scale is run here: one that asks the scale for a value
+(``device.pick(quick=..., full=...)`` or ``device.scale()``, in its own cells or through an
+rnnlab module that does) or reads an RNNLAB_ variable itself. Asking only for a number of
+updates (``device.steps``) or capping an evaluation (``device.capped``) changes how long the
+same code runs, not which code: under the cap such a chapter would run the book's quick-scale
+code with fewer updates, which proves nothing the book's execution has not. What asks is found
+in the code (calls, imports), not listed by hand, and a test checks that only rnnlab.device
+reads the scale's variables.
 """
 import ast
+import pathlib
 import re
 
 import nbformat
@@ -51,15 +56,35 @@ def _rnnlab_imports(source: str, package: str = "rnnlab") -> set[str]:
     return found
 
 
-def modules_reaching_the_scale() -> set[str]:
-    """rnnlab.device and every rnnlab module that imports it, directly or through another."""
-    imports = {}
-    for path in RNNLAB.rglob("*.py"):
-        parts = path.relative_to(ROOT).with_suffix("").parts
+ASKS = {"pick", "scale"}     # rnnlab.device's functions whose answer depends on the scale
+
+
+def asks_the_scale(source: str) -> bool:
+    """True when ``source`` calls pick() or scale(), by any name (``device.pick``,
+    ``rnn_device.scale``, ``pick`` imported from rnnlab.device), outside rnnlab.device."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            function = node.func
+            name = function.attr if isinstance(function, ast.Attribute) else getattr(
+                function, "id", None)
+            if name in ASKS:
+                return True
+    return False
+
+
+def modules_reaching_the_scale(package_folder: pathlib.Path = RNNLAB) -> set[str]:
+    """The rnnlab modules that ask the scale (rnnlab.device itself aside: it answers), and every
+    rnnlab module that imports one of them, directly or through another."""
+    imports, asking = {}, set()
+    for path in package_folder.rglob("*.py"):
+        parts = path.relative_to(package_folder.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         package = name if parts[-1] == "__init__" else name.rsplit(".", 1)[0]
-        imports[name] = _rnnlab_imports(path.read_text(), package)
-    reaching, grew = {"rnnlab.device"}, True
+        source = path.read_text()
+        imports[name] = _rnnlab_imports(source, package)
+        if name != "rnnlab.device" and asks_the_scale(source):
+            asking.add(name)
+    reaching, grew = asking, True
     while grew:
         more = {name for name, used in imports.items() if used & reaching} - reaching
         reaching |= more
@@ -77,9 +102,10 @@ def _code(path) -> str:
 
 def reaches_the_scale(path, reaching: set[str]) -> bool:
     """True when a notebook can run other code at the full scale than at the quick one: it
-    imports a module of ``reaching`` or names the scale's variables itself."""
+    asks the scale itself, imports a module of ``reaching`` or names the scale's variables."""
     code = _code(path)
-    return bool(_rnnlab_imports(code) & reaching) or bool(SCALE_VARIABLES.search(code))
+    return (asks_the_scale(code) or bool(_rnnlab_imports(code) & reaching)
+            or bool(SCALE_VARIABLES.search(code)))
 
 
 REACHING = modules_reaching_the_scale()
@@ -147,21 +173,31 @@ def _strings(source: str) -> list[str]:
 
 
 def test_what_reaches_the_scale_is_found(tmp_path):
-    """rnnlab.train stops under the cap and rnnlab.charlm trains through it: both reach the
-    scale; a chapter importing one of them (in any form) is run, one importing neither is
-    not; every chapter that asks the scale for sizes or steps is among those run."""
-    assert {"rnnlab.device", "rnnlab.train", "rnnlab.charlm"} <= REACHING
-    assert "rnnlab.numpy_nets" not in REACHING
-    for code, reaches in (("from rnnlab import data, charlm", True),
-                          ("import rnnlab.train as t", True),
-                          ("from rnnlab.device import pick", True),
+    """A chapter that asks the scale (in any form) is run, one that only asks for a number of
+    updates or caps an evaluation is not; an rnnlab module that asks the scale makes every
+    module importing it reach it too; every chapter that calls pick() or scale() is run."""
+    for code, reaches in (("from rnnlab import device\nn = device.pick(quick=1, full=2)", True),
+                          ("from rnnlab.device import pick as p, scale\nscale()", True),
+                          ("import rnnlab.device as d\nd.steps(quick=10, full=100)", False),
+                          ("from rnnlab import device\nx = device.capped([1, 2])", False),
                           ("import os\nos.environ.get('RNNLAB_SCALE')", True),
                           ("# RNNLAB_INSTALL_SOURCE: where rnnlab comes from", False),
-                          ("import rnnlab\nfrom rnnlab import numpy_nets, figures", False)):
+                          ("import rnnlab\nfrom rnnlab import train, charlm", False)):
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
         nbformat.write(notebook, tmp_path / "n.ipynb")
         assert reaches_the_scale(tmp_path / "n.ipynb", REACHING) == reaches, code
-    asks = [path for path in CHAPTERS if re.search(r"\b(pick|steps|capped)\(", _code(path))]
+    # a library where one module asks the scale, one imports that module, one only steps
+    library = tmp_path / "lib" / "rnnlab"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("")
+    (library / "device.py").write_text("def scale():\n    return 'quick'\n"
+                                       "def pick(quick, full):\n    return quick\n")
+    (library / "sizes.py").write_text("from . import device\nWIDTH = device.pick(8, 512)\n")
+    (library / "models.py").write_text("from rnnlab.sizes import WIDTH\n")
+    (library / "loops.py").write_text("from rnnlab import device\nN = device.steps(1, 9)\n")
+    assert modules_reaching_the_scale(library) == {"rnnlab.sizes", "rnnlab.models"}
+    assert "rnnlab.device" not in REACHING and "rnnlab.numpy_nets" not in REACHING
+    asks = [path for path in CHAPTERS if asks_the_scale(_code(path))]
     assert asks and set(asks) <= set(SCALED)
     print(f"full-scale smoke: {len(SCALED)} of {len(CHAPTERS)} chapters reach the scale; "
           f"left out: {sorted(p.stem for p in CHAPTERS if p not in SCALED)}")
