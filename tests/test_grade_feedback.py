@@ -10,9 +10,9 @@ import re
 
 import nbformat
 import nbgrader
+from course import ROOT
 from traitlets.config import Config, PyFileConfigLoader
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 FORMGRADER = pathlib.Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 # a student's markdown cell that imitates the page's own markup for the written answer
 FORGED = '<a name="written"></a> my guess of my mark: Score: 1.0 / 2.0'

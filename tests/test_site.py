@@ -9,7 +9,7 @@ import pytest
 from course import ROOT
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
-CHAPTERS = [path.stem for path in course.CHAPTERS]
+CHAPTER_STEMS = [path.stem for path in course.CHAPTERS]
 # attributes that make a browser fetch something: src=, and href= on <link>
 _FETCHED = re.compile(r"<(script|img|link|source|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE)
 
@@ -43,7 +43,7 @@ def test_the_site_tests_read_make_books_build_unless_a_source_is_newer(tmp_path,
 
 
 def test_every_chapter_page_has_outputs_and_a_figure(built_site):
-    for stem in CHAPTERS:
+    for stem in CHAPTER_STEMS:
         page = built_site / "chapters" / f"{stem}.html"
         assert page.exists(), f"{page.name} was not built"
         html = page.read_text()
@@ -103,7 +103,7 @@ _FRAMEWORK_NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cudart_s
 
 def test_chapter_pages_show_no_framework_log_noise(built_site):
     noisy = []
-    for stem in CHAPTERS:
+    for stem in CHAPTER_STEMS:
         html = (built_site / "chapters" / f"{stem}.html").read_text()
         noisy += [f"{stem}: {line}" for line in _FRAMEWORK_NOISE if line in html]
     assert not noisy, "framework log lines reached the pages:\n" + "\n".join(noisy)
@@ -142,7 +142,7 @@ def test_the_output_checks_recognise_bars_and_wide_lines():
 
 def test_training_runs_leave_at_most_one_progress_line(built_site):
     noisy = []
-    for stem in CHAPTERS:
+    for stem in CHAPTER_STEMS:
         for block in printed_blocks((built_site / "chapters" / f"{stem}.html").read_text()):
             bars = progress_lines(block)
             if len(bars) > 1:
@@ -152,7 +152,7 @@ def test_training_runs_leave_at_most_one_progress_line(built_site):
 
 def test_printed_lines_fit_the_column(built_site):
     wide = []
-    for stem in CHAPTERS:
+    for stem in CHAPTER_STEMS:
         for block in printed_blocks((built_site / "chapters" / f"{stem}.html").read_text()):
             wide += [f"{stem}: {len(line)} chars: {line[:70]}…" for line in block.splitlines()
                      if len(line) > MAX_OUTPUT_COLUMNS]
