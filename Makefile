@@ -59,7 +59,9 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	else \
 	  set -x; $(UV) -r requirements.txt; \
 	fi
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
+	@# (ipykernel writes the kernel spec through a temporary folder it leaves behind: give it one)
+	scratch=$$(mktemp -d) && TMPDIR=$$scratch $(BIN)/python -m ipykernel install --sys-prefix \
+	  --name python3 --display-name "Python 3" > /dev/null && rm -rf $$scratch
 	@touch $@
 
 # Compile requirements.lock from requirements.txt with uv's resolver (needs the package index),

@@ -53,9 +53,15 @@ def run_in_sandbox(code: str, source_nb, folder) -> dict:
 
     from coursetools.grading import SandboxedKernelManager
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    from jupyter_core.utils import run_sync
+
     km = SandboxedKernelManager(kernel_name="python3")
     km.forbids = sandbox_forbids(source_nb)
-    NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=120,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+    finally:   # nbclient leaves a kernel it was given running: stop it, and its private folder
+        run_sync(km.shutdown_kernel)(now=True)
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
     return json.loads(text.strip().splitlines()[-1])
 
