@@ -20,13 +20,6 @@
 The results do not depend on ``--jobs``: each submission is graded alone, its kernel uses a
 fixed number of threads, and the gradebook rows of two submissions never overlap.
 """
-import sys
-
-# jsonschema (imported by nbformat) loads rfc3987_syntax when it is installed, which builds a
-# Lark grammar on import: 3 s of CPU in every process, for an "iri" format no notebook schema
-# uses. Absent, jsonschema skips that one format check.
-sys.modules.setdefault("rfc3987_syntax", None)
-
 from coursetools.grade.intake import fresh
 from coursetools.grade.submission import SCORED, Status, Submission
 

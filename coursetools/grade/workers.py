@@ -8,7 +8,7 @@ mates waited for it). What makes one process per submission affordable is that a
 not started from scratch: :func:`start_nbgrader` forks this process, which has imported
 nbgrader and the course's preprocessors once, and the child runs nbgrader's own command line
 (``NbGraderApp``) in the course folder. A fresh ``nbgrader`` costs about 2.5 CPU seconds of
-imports (3 s more where jsonschema finds ``rfc3987_syntax``: see ``coursetools.grade``); a
+imports (more where jsonschema finds ``rfc3987_syntax``, which the lock leaves out); a
 fork costs a few milliseconds, and the child's own work (configuration, gradebook) well
 under a second.
 """
