@@ -102,11 +102,38 @@ def pytest_collect_file(file_path, parent):
         outcome.force_result([ChapterFile.from_parent(parent, path=file_path)])
 
 
+BACKGROUND_FIXTURE = "full_scale_runs"     # tests/test_full_scale.py
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if isinstance(item, ChapterItem):
             item.add_marker(pytest.mark.notebooks)
             item.add_marker(pytest.mark.slow)
+    # The full-scale smoke's chapters run in the background (pytest_runtestloop), on the CPU the
+    # other tests leave idle; the tests that read their results go last.
+    waiting = [item for item in items if BACKGROUND_FIXTURE in getattr(item, "fixturenames", ())]
+    items[:] = [item for item in items if item not in waiting] + waiting
+
+
+def _background_module(session):
+    return next((item.module for item in getattr(session, "items", ())
+                 if BACKGROUND_FIXTURE in getattr(item, "fixturenames", ())), None)
+
+
+def pytest_runtestloop(session):
+    """Before the first test: start the full-scale smoke in the background when it was
+    collected (not for --collect-only)."""
+    module = _background_module(session)
+    if module is not None and not session.config.option.collectonly:
+        module.start_in_background()
+
+
+def pytest_sessionfinish(session):
+    """Runs still going in the background end with the session (kernels included)."""
+    module = _background_module(session)
+    if module is not None:
+        module.stop_the_background()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -143,15 +143,27 @@ def store_execution(notebook, path, seconds: float, executed_by: str,
 # Executes one notebook in its folder (as the book does) and writes the result to argv[2].
 # jupyter_client starts the kernel in a session of its own, where neither Ctrl-C nor a signal to
 # this process reaches it: asked to stop (SIGTERM, SIGINT), the runner kills its kernel first.
+# With a niceness (argv[4]), the runner and its kernel run at that CPU priority. Linux's
+# autogroup scheduling (on by default) shares the CPU between sessions first and reads a
+# process's niceness only inside its session, so the kernel's session is given it too.
 RUNNER = """
 import os, signal, sys
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-path, out, timeout = sys.argv[1:4]
+path, out, timeout, niceness = sys.argv[1:5]
 notebook = nbformat.read(path, as_version=4)
 kernel = KernelManager(kernel_name="python3")
+if int(niceness):
+    os.nice(int(niceness))
+
+def lower_the_kernels_session(**_):
+    try:
+        with open(f"/proc/{kernel.provisioner.pid}/autogroup", "w") as session:
+            session.write(niceness)
+    except OSError:     # no autogroup scheduling: the niceness the kernel inherited is enough
+        pass
 
 def stop(signum, frame):
     group = getattr(kernel.provisioner, "pgid", None) if kernel.provisioner else None
@@ -166,6 +178,7 @@ signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 NotebookClient(notebook, km=kernel, timeout=int(timeout) if timeout else None,
                record_timing=False,   # per-cell timestamps would change the cache's hash
+               on_notebook_start=lower_the_kernels_session if int(niceness) else None,
                resources={"metadata": {"path": os.path.dirname(path)}}).execute()
 if out:
     nbformat.write(notebook, out)
@@ -197,11 +210,14 @@ def stop_all() -> None:
 
 
 def run_notebook(path: pathlib.Path, env: dict | None = None, budget: float | None = None,
-                 cell_timeout: int | None = CELL_TIMEOUT, out: pathlib.Path | None = None):
+                 cell_timeout: int | None = CELL_TIMEOUT, out: pathlib.Path | None = None,
+                 niceness: int = 0):
     """Execute ``path`` in a process of its own (and its kernel) under
     :func:`chapter_environment` updated by ``env``: (None or why it failed, seconds).
     ``budget`` limits the whole run, ``cell_timeout`` each cell; ``out``, when given,
-    receives the executed notebook. Interrupted (Ctrl-C), it ends the kernel and re-raises."""
+    receives the executed notebook; ``niceness`` (up to 19) lowers the run's CPU priority, so
+    that it takes only what other work leaves idle. Interrupted (Ctrl-C), it ends the kernel
+    and re-raises."""
     start = time.monotonic()
     # the kernel's connection file (jupyter_client writes it with tempfile.mkstemp) and what
     # the kernel writes to the temporary folder (torch's compile cache, ...) go into a folder
@@ -210,7 +226,7 @@ def run_notebook(path: pathlib.Path, env: dict | None = None, budget: float | No
         environment = {**os.environ, **ENVIRONMENT, "JUPYTER_RUNTIME_DIR": runtime,
                        "TMPDIR": runtime, **(env or {})}
         command = [sys.executable, "-c", RUNNER, str(path), str(out or ""),
-                   str(cell_timeout or "")]
+                   str(cell_timeout or ""), str(niceness)]
         with _running_lock:
             if _interrupted.is_set():
                 return "interrupted", 0.0

@@ -65,6 +65,24 @@ def test_a_failing_cell_is_reported_and_nothing_is_written(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
+def test_a_run_in_the_background_gets_the_cpu_only_when_nothing_else_wants_it(tmp_path):
+    """The full-scale smoke runs beside the other tests with niceness=19: its kernel (which
+    jupyter_client starts in a session of its own) must have that niceness, and, where Linux
+    shares the CPU between sessions first (autogroup scheduling), so must its session: a
+    niceness inside a session of its own would change nothing."""
+    path = _notebook(tmp_path, "nice.ipynb",
+                     "import os, pathlib\n"
+                     "session = pathlib.Path('/proc/self/autogroup')\n"
+                     "print(os.nice(0), session.read_text().split()[-1] if session.exists() else '-')")
+    out = tmp_path / "executed.ipynb"
+    problem, _ = execute.run_notebook(path, cell_timeout=60, out=out, niceness=19)
+    assert problem is None, problem
+    niceness, session = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].split()
+    assert niceness == "19"
+    assert session in ("19", "-"), f"the kernel's session has niceness {session}, not 19"
+
+
 def test_the_key_changes_with_the_environment_chapters_run_under(monkeypatch):
     for name in execute.SCALE_VARIABLES:
         monkeypatch.delenv(name, raising=False)

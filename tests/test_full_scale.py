@@ -9,7 +9,11 @@ chapter 9 would otherwise score four models on the whole held-out text). A mista
 notebooks are thrown away: the book shows the quick scale on a CPU.
 
 The chapters run two at a time (the one with the most code first), each in its own process and
-kernel, by coursetools.execute, which also runs the book's chapters. Only a chapter that can
+kernel, by coursetools.execute, which also runs the book's chapters. They start in the
+background as soon as the session has collected them, at the lowest CPU priority
+(``start_in_background``, called by conftest.py), and their checks run last: the rest of the
+suite leaves about 40 % of two cores idle (nbgrader, the hub and the browser mostly wait),
+which these runs take, instead of adding their ~80 s to the session. Only a chapter that can
 run other code at the full scale is run here: one that asks the scale for a value
 (``device.pick(quick=..., full=...)`` or ``device.scale()``, in its own cells or through an
 rnnlab module that does) or reads an RNNLAB_ variable itself. Asking only for a number of
@@ -20,6 +24,7 @@ in the code (calls, imports), not listed by hand, and a test checks that only rn
 reads the scale's variables.
 """
 import ast
+import concurrent.futures
 import pathlib
 import re
 
@@ -36,6 +41,10 @@ MAX_STEPS = "2"
 # Seconds for a whole chapter (kernel start included) at the full scale with the cap: more than
 # a quick-scale run needs on two loaded cores, far less than a full-scale training takes.
 CHAPTER_BUDGET = 240
+# In the background a run gets only the CPU the other tests leave: it may wait for minutes
+# while they keep both cores busy. An uncapped full-scale training still takes far longer.
+BACKGROUND_BUDGET = 900
+LOWEST_PRIORITY = 19
 FULL_SCALE = {"RNNLAB_SCALE": "full", "RNNLAB_MAX_STEPS": MAX_STEPS}
 
 
@@ -119,10 +128,34 @@ def explained(problem: str | None) -> str | None:
     return problem
 
 
+_background: concurrent.futures.Future | None = None
+
+
+def start_in_background() -> None:
+    """Start the full-scale runs in a thread of this process, their runners and kernels at the
+    lowest CPU priority (once; conftest.py calls this when the session has collected
+    test_the_full_scale_runs)."""
+    global _background
+    if _background is None:
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="full-scale")
+        _background = pool.submit(execute.run_notebooks, SCALED, execute.default_jobs(),
+                                  env=FULL_SCALE, budget=BACKGROUND_BUDGET,
+                                  niceness=LOWEST_PRIORITY)
+        pool.shutdown(wait=False)
+
+
+def stop_the_background() -> None:
+    """At the session's end (conftest.py): runs still going (the session failed early, or was
+    interrupted) end, kernels included, so that nothing outlives pytest."""
+    if _background is not None and not _background.done():
+        execute.stop_all()
+        concurrent.futures.wait([_background])
+
+
 @pytest.fixture(scope="module")
 def full_scale_runs() -> dict:
-    runs = execute.run_notebooks(SCALED, execute.default_jobs(), env=FULL_SCALE,
-                                 budget=CHAPTER_BUDGET)
+    start_in_background()       # started already when conftest.py saw these tests collected
+    runs = _background.result()
     return {path.name: (explained(problem), seconds) for path, (problem, seconds) in runs.items()}
 
 
@@ -132,7 +165,7 @@ def full_scale_runs() -> dict:
 def test_the_full_scale_runs(path, full_scale_runs, record_property):
     """Proves: this chapter runs top to bottom at RNNLAB_SCALE=full (its full= sizes, models
     and branches), training capped at MAX_STEPS updates and evaluating on device.capped
-    data, within CHAPTER_BUDGET. Chapters that never reach the scale are not listed here:
+    data, within BACKGROUND_BUDGET. Chapters that never reach the scale are not listed here:
     they run the same code as the book's quick-scale execution."""
     problem, seconds = full_scale_runs[path.name]
     record_property("full_scale_seconds", seconds)      # listed at the end of the run (conftest)
