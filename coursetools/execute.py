@@ -147,7 +147,7 @@ def store_execution(notebook, path, seconds: float, executed_by: str,
 # autogroup scheduling (on by default) shares the CPU between sessions first and reads a
 # process's niceness only inside its session, so the kernel's session is given it too.
 RUNNER = """
-import os, signal, sys
+import os, signal, sys, threading, traceback
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
@@ -174,14 +174,28 @@ def stop(signum, frame):
             pass
     os._exit(128 + signum)
 
+def execute():
+    try:
+        NotebookClient(notebook, km=kernel, timeout=int(timeout) if timeout else None,
+                       record_timing=False,   # per-cell timestamps would change the cache's hash
+                       on_notebook_start=lower_the_kernels_session if int(niceness) else None,
+                       resources={"metadata": {"path": os.path.dirname(path)}}).execute()
+        if out:
+            nbformat.write(notebook, out)
+    except BaseException:
+        failures.append(traceback.format_exc())
+
 signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
-NotebookClient(notebook, km=kernel, timeout=int(timeout) if timeout else None,
-               record_timing=False,   # per-cell timestamps would change the cache's hash
-               on_notebook_start=lower_the_kernels_session if int(niceness) else None,
-               resources={"metadata": {"path": os.path.dirname(path)}}).execute()
-if out:
-    nbformat.write(notebook, out)
+# While a cell runs, the client waits in pyzmq's poll, which does not come back to Python for a
+# signal: a stop() due in that thread would wait for the cell to end. The client runs in a
+# thread of its own; this one waits in join(), which runs stop() as soon as a signal comes.
+failures = []
+client = threading.Thread(target=execute, daemon=True)
+client.start()
+client.join()
+if failures:
+    sys.exit(failures[0])
 """
 
 _running: set[subprocess.Popen] = set()

@@ -100,7 +100,8 @@ def test_the_key_changes_with_the_environment_chapters_run_under(monkeypatch):
 @pytest.mark.slow
 def test_ctrl_c_ends_the_kernels_it_started(tmp_path):
     """Interrupted (SIGINT, as Ctrl-C sends), the runner ends its notebook's kernel, which
-    jupyter_client starts in a session of its own, out of the terminal's reach."""
+    jupyter_client starts in a session of its own, out of the terminal's reach, at once, while
+    a cell runs."""
     pid_file = tmp_path / "kernel.pid"
     path = _notebook(tmp_path, "slow.ipynb",
                      f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
@@ -121,9 +122,13 @@ def test_ctrl_c_ends_the_kernels_it_started(tmp_path):
             assert time.monotonic() < deadline and driver.poll() is None, driver.communicate()[0]
             time.sleep(0.2)
         kernel = int(pid_file.read_text())
+        interrupted_at = time.monotonic()
         driver.send_signal(signal.SIGINT)
         output, _ = driver.communicate(timeout=execute.STOP_GRACE + 20)
         assert "KeyboardInterrupt" in output
+        # the runner ends when asked, mid-cell, not when killed after STOP_GRACE seconds
+        stopped_in = time.monotonic() - interrupted_at
+        assert stopped_in < execute.STOP_GRACE / 2, f"the run took {stopped_in:.1f} s to stop"
         deadline = time.monotonic() + 10
         while _alive(kernel) and time.monotonic() < deadline:
             time.sleep(0.2)
