@@ -231,8 +231,8 @@ def test_importing_rnnlab_first_keeps_tensorflow_start_up_quiet():
     # PyTorch's compiler looks TensorFlow up without importing it (chapter 13 trains in torch
     # before it imports Keras): a look-up must not use up the quiet import. Both at once.
     runs = {look_up: subprocess.Popen(
-        [sys.executable, "-c", f"import sys, importlib.util, rnnlab; {look_up}import keras; "
-                               "print('after', file=sys.stderr)"],
+        [sys.executable, "-c", (f"import sys, importlib.util, rnnlab; {look_up}import keras; "
+                                "print('after', file=sys.stderr)")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": ""})
         for look_up in ("", "importlib.util.find_spec('tensorflow'); ")}
