@@ -67,3 +67,32 @@ def test_a_staller_holds_one_worker_and_the_table_says_it_timed_out(tmp_path):
     subprocess.run([f"{bin_dir}/nbgrader", "export", "--to", str(tmp_path / "export.csv"),
                     "--log-level=WARN"], cwd=course, env=env, check=True, capture_output=True)
     assert (tmp_path / "export.csv").read_text() == (course / "grades.csv").read_text()
+
+
+def test_two_graders_at_once_never_share_a_sandbox_user(monkeypatch):
+    """Grading as root, each worker's kernels run as FIRST_UID + slot, and the sandbox's
+    process limit counts that uid's processes: a second grader on the machine (another
+    `make grade`, the hub's service) must take other uids. A slot is claimed for as long as
+    its worker runs, against every process on the machine, and is free again when released
+    or when the grader holding it ends."""
+    from coursetools.grade import workers
+    monkeypatch.setattr(workers.sandbox, "privileged", lambda: True)
+    first, first_claim = workers.claim_slot(set())
+    second, second_claim = workers.claim_slot(set())
+    assert (first, second) == (0, 1), "one grader's two workers took one uid"
+    other = subprocess.Popen(    # another grader, in a process of its own, takes the next slot
+        [sys.executable, "-c", "import sys\nfrom coursetools import sandbox\n"
+         "sandbox.privileged = lambda: True\nfrom coursetools.grade import workers\n"
+         "print(workers.claim_slot(set())[0], flush=True)\nsys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "2", "a second grader took a uid in use"
+        first_claim.close()
+        assert workers.claim_slot({1})[0] == 0, "a released slot stayed taken"
+        # the other grader ends without releasing anything: its slot is free again
+        other.stdin.close()
+        other.wait(30)
+        assert workers.claim_slot({0, 1})[0] == 2, "an ended grader's slot stayed taken"
+    finally:
+        other.kill()
+        second_claim.close()

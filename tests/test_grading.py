@@ -352,13 +352,12 @@ def graded(tmp_path_factory, request):
     """The main batch: `make release` of every assignment and one `make grade JOBS=2` of the
     fake submissions above (the solution of every assignment, mistakes, crashes, attacks,
     folders that are not notebooks) under the course's own settings, with a smaller memory
-    cap; and the time-limits course (``_time_limits_batch``), run while this one is released.
+    cap; and the time-limits course (``_time_limits_batch``), released and graded while this one is.
     The tests below each prove one guarantee of instructors/grading.md on what they made."""
     base = tmp_path_factory.mktemp("grading")
     sandboxed = sandbox_problem() is None
-    # The time-limits course runs while this one is released and its submissions written: it
-    # mostly waits (a loop, sleeps). Its grading ends before this course's starts, as the
-    # sandbox's uids are per worker slot: two `make grade` at once would share them.
+    # The time-limits course is released and graded while this one is: it mostly waits (a
+    # loop, sleeps). Two `make grade` at once take different sandbox users (workers.claim_slot).
     limits = concurrent.futures.ThreadPoolExecutor(1)
     request.addfinalizer(limits.shutdown)
     time_limits = limits.submit(_time_limits_batch, tmp_path_factory.mktemp("time-limits"),
@@ -423,13 +422,13 @@ def graded(tmp_path_factory, request):
         submit(course, "hoarder", EX, {**right, "checked_forward": HOARDER})
         submit(course, "flooder", EX, {**right, "checked_forward": (
             "for _ in range(400):\n    print('x' * 100_000)     # 40 MB of output")})
-    waited = time.perf_counter()
-    time_limits = time_limits.result()
-    waited = time.perf_counter() - waited
     started = time.perf_counter()
     result = make("grade", course, "JOBS=2", GRADER_SECRET=SECRET,
                   **({} if sandboxed else {"GRADE_UNSANDBOXED": "1"}))
     grade_s = time.perf_counter() - started
+    waited = time.perf_counter()
+    time_limits = time_limits.result()
+    waited = time.perf_counter() - waited
     print(f"make release: {release_s:.1f} s; make grade JOBS=2 "
           f"({len(list(course.glob('submitted/*/*')))} submissions): {grade_s:.1f} s; "
           f"time-limits course graded in {time_limits['grade_s']:.1f} s, waited for {waited:.1f} s")

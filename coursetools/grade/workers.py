@@ -18,11 +18,13 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 import traceback
 
+from coursetools import sandbox
 from coursetools.grade.intake import written_since
 from coursetools.grade.submission import Submission
 
@@ -101,24 +103,55 @@ def append_log(log_path: pathlib.Path, title: str, part: pathlib.Path):
         shutil.copyfileobj(text, out)
 
 
+def claim_slot(taken) -> tuple[int, socket.socket | None]:
+    """The lowest worker slot not in ``taken`` whose sandbox user (``FIRST_UID + slot``) no other
+    grader on this machine runs kernels as now, and the claim that holds it.
+
+    Grading as root, every grader (a second ``make grade``, the hub's autograde service) draws
+    its kernels' uids from the same range, and the sandbox's process limit counts a uid's
+    processes: two graders sharing a uid would share that limit. The claim is an abstract Unix
+    socket bound to a name made of the uid: the kernel refuses a second bind of the name on
+    this machine and frees it when the socket is closed or its process ends, however it ends,
+    and nothing is written to disk. Without root the kernels run as the grader's own uid in a
+    user namespace, with a process limit of their own: no claim is needed."""
+    slot = 0
+    while True:
+        if slot not in taken:
+            if not sandbox.privileged():
+                return slot, None
+            claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                claim.bind(f"\0rnn-course-sandbox-uid-{sandbox.FIRST_UID + slot}")
+                return slot, claim
+            except OSError:             # another grader's kernels run as this uid now
+                claim.close()
+        slot += 1
+
+
 @dataclasses.dataclass
 class Worker:
     """One ``nbgrader autograde`` child grading one submission, staged in ``folder``."""
     pid: int
-    slot: int                    # 0 .. jobs-1: which sandbox user its kernels run as
+    slot: int                    # which sandbox user its kernels run as (FIRST_UID + slot)
     submission: Submission
     folder: pathlib.Path
     log: pathlib.Path
     started: float               # time.time() at its start: its notebooks are newer
+    claim: socket.socket | None = None      # holds the slot against other graders
 
     def exit_status(self) -> int | None:
         return exit_status(self.pid)
+
+    def release(self):
+        if self.claim is not None:
+            self.claim.close()
 
     def stop(self):
         """Interrupted (Ctrl-C): no worker outlives make grade (called only on a worker not
         yet reaped, so its pid is still ours)."""
         os.kill(self.pid, signal.SIGTERM)
         exit_status(self.pid, block=True)
+        self.release()
 
 
 class Progress:
@@ -179,11 +212,12 @@ def autograde(course: pathlib.Path, todo: list[Submission], jobs: int,
     try:
         while queue or running:
             while queue and len(running) < jobs:
-                slot = min(set(range(jobs)) - set(running))
+                slot, claim = claim_slot(running)
                 sub = queue.pop(0)
                 attempts[sub.key] += 1
                 runs += 1
                 running[slot] = _start(course, sub, slot, staging / f"run{runs}", progress)
+                running[slot].claim = claim
             progress.show()
             time.sleep(POLL)
             for slot, worker in list(running.items()):
@@ -191,6 +225,7 @@ def autograde(course: pathlib.Path, todo: list[Submission], jobs: int,
                 if status is None:
                     continue
                 del running[slot]
+                worker.release()
                 if _finish(course, worker, status, progress, log_path, failures) and \
                         attempts[worker.submission.key] < 2:
                     queue.append(worker.submission)
