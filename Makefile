@@ -47,9 +47,14 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	  echo "requirements.lock is compiled for Python 3.11; $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')."; \
 	  echo "Install Python 3.11 and run: make PYTHON=python3.11 (or remove a .venv made by another Python)"; exit 1; }
 	@$(LOCK_CHECK)
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@echo "installing requirements.lock into $(VENV) (first time: a minute or more)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^(pip|uv)==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@# uv (its version from the lock) by this Python's own pip, which installs into another
+	@# environment (pip >= 22.3: `--python`); without one, the venv gets its pip first
+	@# (ensurepip, ~4 s more). uv then installs everything else, the lock's pip included.
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; } || { \
+	  $(BIN)/python -m ensurepip --default-pip > /dev/null && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock); }
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then \
 	  set -x; \
 	  $(UV) --no-deps $$(grep '^torch==' requirements.lock) || { \
