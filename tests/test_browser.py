@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import pathlib
+import queue
 import re
 import time
 import urllib.parse
@@ -211,15 +212,28 @@ def visit_pages(site: pathlib.Path, pages, screenshots: pathlib.Path | None = No
 
     The pages are shared out among ``browsers`` Chromium instances run side by side (each
     page is opened and checked exactly as it would be in one browser: its own console and
-    network logs). Widths are checked on the pages ``width_checked`` selects: the chapters,
-    whose column must never scroll sideways (reference tables on other pages may)."""
+    network logs): each takes the next page when it is done with one, the biggest pages
+    first, so that neither waits for the other at the end. Widths are checked on the pages
+    ``width_checked`` selects: the chapters, whose column must never scroll sideways
+    (reference tables on other pages may)."""
     pages = list(pages)
-    shares = [pages[k::browsers] for k in range(max(1, browsers)) if pages[k::browsers]]
+    todo = queue.SimpleQueue()
+    for page in sorted(pages, key=lambda page: (site / page).stat().st_size, reverse=True):
+        todo.put(page)
+
+    def next_pages():
+        while True:
+            try:
+                yield todo.get_nowait()
+            except queue.Empty:
+                return
+
+    browsers = max(1, min(browsers, len(pages)))
     reports = {}
     with headless.serve(site) as base, \
-            concurrent.futures.ThreadPoolExecutor(max(1, len(shares))) as pool:
-        for part in pool.map(lambda share: _visit(site, base, share, screenshots,
-                                                  width_checked), shares):
+            concurrent.futures.ThreadPoolExecutor(browsers) as pool:
+        for part in pool.map(lambda _: _visit(site, base, next_pages(), screenshots,
+                                              width_checked), range(browsers)):
             reports.update(part)
     return {page.as_posix(): reports[page.as_posix()] for page in pages}
 
