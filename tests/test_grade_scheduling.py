@@ -81,9 +81,11 @@ def test_two_graders_at_once_never_share_a_sandbox_user(monkeypatch):
     second, second_claim = workers.claim_slot(set())
     assert (first, second) == (0, 1), "one grader's two workers took one uid"
     other = subprocess.Popen(    # another grader, in a process of its own, takes the next slot
-        [sys.executable, "-c", "import sys\nfrom coursetools import sandbox\n"
-         "sandbox.privileged = lambda: True\nfrom coursetools.grade import workers\n"
-         "print(workers.claim_slot(set())[0], flush=True)\nsys.stdin.read()"],
+        [sys.executable, "-c", ("import sys\nfrom coursetools import sandbox\n"
+                                "sandbox.privileged = lambda: True\n"
+                                "from coursetools.grade import workers\n"
+                                "print(workers.claim_slot(set())[0], flush=True)\n"
+                                "sys.stdin.read()")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline().strip() == "2", "a second grader took a uid in use"
