@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
 # nbgrader starts `alembic` by name, so the venv's bin/ must be on PATH.
+CALLERS_PATH := $(PATH)
 export PATH := $(BIN):$(PATH)
 # The environment chapters run under (PYTHONHASHSEED, RNNLAB_STATIC_OUTPUT, ...) is set by
 # coursetools/execute.py, whoever runs them: the book, the tests, or a bare command.
@@ -49,10 +50,11 @@ $(VENV)/.installed: requirements.lock requirements.txt pyproject.toml
 	@$(LOCK_CHECK)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@echo "installing requirements.lock into $(VENV) (first time: a minute or more)"
-	@# uv (its version from the lock) by this Python's own pip, which installs into another
-	@# environment (pip >= 22.3: `--python`); without one, the venv gets its pip first
-	@# (ensurepip, ~4 s more). uv then installs everything else, the lock's pip included.
-	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; } || { \
+	@# uv (its version from the lock) by this Python's own pip (the caller's PATH: python3 on
+	@# ours is the venv's now), which installs into another environment (pip >= 22.3:
+	@# `--python`); without one, the venv gets its pip first (ensurepip, ~4 s more). uv then
+	@# installs everything else, the lock's pip included.
+	@PATH="$(CALLERS_PATH)" $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock) 2>&1 | { grep -v "is ignored: it is neither" || true; } || { \
 	  $(BIN)/python -m ensurepip --default-pip > /dev/null && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock); }
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then \

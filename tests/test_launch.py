@@ -208,6 +208,28 @@ def test_rnnlab_declares_every_package_it_imports():
     assert data <= declared
 
 
+def test_an_install_from_the_checkout_holds_every_package_and_template():
+    """pyproject.toml lists its packages by hand: the course runs from an editable install,
+    which finds every folder anyway, so a package left off the list (coursetools.grade and
+    coursetools.hub were) would be missing only from a wheel or a plain `pip install .`.
+    Every folder of rnnlab/ and coursetools/ with code or the feedback template is listed,
+    and the template's files are package data."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {path.parent for top in ("rnnlab", "coursetools")
+               for path in (ROOT / top).rglob("*") if path.is_file()
+               and "__pycache__" not in path.parts and "node_modules" not in path.parts
+               and path.suffix in (".py", ".j2", ".json") and path.name not in (
+                   "package.json", "package-lock.json")}
+    packages = {".".join(folder.relative_to(ROOT).parts) for folder in folders}
+    assert packages == set(tool["packages"]), (
+        f"not listed: {sorted(packages - set(tool['packages']))}; "
+        f"listed, not there: {sorted(set(tool['packages']) - packages)}")
+    template = ROOT / "coursetools" / "templates" / "course_feedback"
+    patterns = tool["package-data"]["coursetools.templates.course_feedback"]
+    for path in template.iterdir():
+        assert any(path.match(pattern) for pattern in patterns), f"{path.name} is not package data"
+
+
 def test_binder_installs_the_lock_with_torchs_cpu_build():
     assert launch.binder_problems() == [], "run `python -m coursetools.launch`"
     text = (ROOT / "binder" / "requirements.txt").read_text()
