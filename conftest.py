@@ -102,7 +102,11 @@ def pytest_collect_file(file_path, parent):
         outcome.force_result([ChapterFile.from_parent(parent, path=file_path)])
 
 
-BACKGROUND_FIXTURE = "full_scale_runs"     # tests/test_full_scale.py
+# Work that mostly waits, or takes only the CPU the rest leaves, started before the first test
+# and run beside the others: {fixture that returns its results: where it is}. Each of those
+# modules has start_in_background(tmp_path_factory) and stop_the_background().
+BACKGROUND_FIXTURES = ("full_scale_runs",    # tests/test_full_scale.py, at the lowest priority
+                       "graded")             # tests/test_grading.py's main batch
 
 
 def pytest_collection_modifyitems(items):
@@ -110,29 +114,25 @@ def pytest_collection_modifyitems(items):
         if isinstance(item, ChapterItem):
             item.add_marker(pytest.mark.notebooks)
             item.add_marker(pytest.mark.slow)
-    # The full-scale smoke's chapters run in the background (pytest_runtestloop), on the CPU the
-    # other tests leave idle; the tests that read their results go last.
-    waiting = [item for item in items if BACKGROUND_FIXTURE in getattr(item, "fixturenames", ())]
+    # the full-scale smoke's checks go last: its chapters take the CPU left idle meanwhile
+    waiting = [item for item in items if "full_scale_runs" in getattr(item, "fixturenames", ())]
     items[:] = [item for item in items if item not in waiting] + waiting
 
 
-def _background_module(session):
-    return next((item.module for item in getattr(session, "items", ())
-                 if BACKGROUND_FIXTURE in getattr(item, "fixturenames", ())), None)
-
-
-def pytest_runtestloop(session):
-    """Before the first test: start the full-scale smoke in the background when it was
-    collected (not for --collect-only)."""
-    module = _background_module(session)
-    if module is not None and not session.config.option.collectonly:
-        module.start_in_background()
-
-
-def pytest_sessionfinish(session):
-    """Runs still going in the background end with the session (kernels included)."""
-    module = _background_module(session)
-    if module is not None:
+@pytest.fixture(scope="session", autouse=True)
+def background_work(request, tmp_path_factory):
+    """Starts the background work of the modules whose tests were collected (before the first
+    test: nothing starts under --collect-only), and ends it with the session."""
+    modules = []
+    for item in request.session.items:
+        module = getattr(item, "module", None)
+        if module not in modules and set(BACKGROUND_FIXTURES) & set(
+                getattr(item, "fixturenames", ())):
+            modules.append(module)
+    for module in modules:
+        module.start_in_background(tmp_path_factory)
+    yield
+    for module in modules:
         module.stop_the_background()
 
 

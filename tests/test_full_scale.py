@@ -131,10 +131,10 @@ def explained(problem: str | None) -> str | None:
 _background: concurrent.futures.Future | None = None
 
 
-def start_in_background() -> None:
+def start_in_background(tmp_path_factory=None) -> None:
     """Start the full-scale runs in a thread of this process, their runners and kernels at the
-    lowest CPU priority (once; conftest.py calls this when the session has collected
-    test_the_full_scale_runs)."""
+    lowest CPU priority (once; conftest.py calls this before the session's first test when it
+    has collected test_the_full_scale_runs)."""
     global _background
     if _background is None:
         pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="full-scale")

@@ -347,27 +347,64 @@ def _time_limits_batch(base: pathlib.Path, sandboxed: bool) -> dict:
             "rows": read_rows(course), "log": log, "grade_s": time.perf_counter() - started}
 
 
+_batch: concurrent.futures.Future | None = None
+_clones: list[pathlib.Path] = []
+
+
+def start_in_background(tmp_path_factory) -> None:
+    """Start the main batch (:func:`_grade_the_batch`) in a thread of this process, once
+    (conftest.py calls this before the session's first test). It is mostly waiting (nbgrader,
+    kernels starting, time limits), so it runs beside the tests before this module's instead
+    of after them; two graders at once never share a sandbox user (workers.claim_slot).
+    A test whose timing another grader would upset waits for it (``wait_for_the_background``)."""
+    global _batch
+    if _batch is None:
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="grading-batch")
+        _batch = pool.submit(_grade_the_batch, tmp_path_factory)
+        pool.shutdown(wait=False)
+
+
+def wait_for_the_background() -> None:
+    if _batch is not None:
+        concurrent.futures.wait([_batch])
+
+
+def stop_the_background() -> None:
+    """At the session's end (conftest.py): the batch has ended (make grade ends by its own
+    time limits), and the course's copy outside the temporary folder is gone."""
+    wait_for_the_background()
+    for clone in _clones:
+        shutil.rmtree(clone, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, request):
+def graded(tmp_path_factory):
+    """The main batch (:func:`_grade_the_batch`), started in the background at the session's
+    start; the tests below each prove one guarantee of instructors/grading.md on what it made."""
+    start_in_background(tmp_path_factory)
+    return _batch.result()
+
+
+def _grade_the_batch(tmp_path_factory) -> dict:
     """The main batch: `make release` of every assignment and one `make grade JOBS=2` of the
     fake submissions above (the solution of every assignment, mistakes, crashes, attacks,
     folders that are not notebooks) under the course's own settings, with a smaller memory
-    cap; and the time-limits course (``_time_limits_batch``), released and graded while this one is.
-    The tests below each prove one guarantee of instructors/grading.md on what they made."""
+    cap; and the time-limits course (``_time_limits_batch``), released and graded while this
+    one is."""
     base = tmp_path_factory.mktemp("grading")
     sandboxed = sandbox_problem() is None
     # The time-limits course is released and graded while this one is: it mostly waits (a
     # loop, sleeps). Two `make grade` at once take different sandbox users (workers.claim_slot).
     limits = concurrent.futures.ThreadPoolExecutor(1)
-    request.addfinalizer(limits.shutdown)
     time_limits = limits.submit(_time_limits_batch, tmp_path_factory.mktemp("time-limits"),
                                 sandboxed)
+    limits.shutdown(wait=False)
     course = scratch_course(base, f"c.SandboxedKernelManager.total_memory_mb = {TOTAL_MB}")
     # another copy of the course on this machine, outside /tmp (where a sandbox that only
     # hides /tmp and a few folders would not find it)
     clone = pathlib.Path(tempfile.mkdtemp(prefix="rnn-course-clone-",
                                           dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    request.addfinalizer(lambda: shutil.rmtree(clone, ignore_errors=True))
+    _clones.append(clone)
     shutil.copytree(ROOT / "solutions", clone / "solutions")
     started = time.perf_counter()
     release = make("release", course)
