@@ -390,7 +390,7 @@ def _grade_the_batch(tmp_path_factory) -> dict:
     fake submissions above (the solution of every assignment, mistakes, crashes, attacks,
     folders that are not notebooks) under the course's own settings, with a smaller memory
     cap; and the time-limits course (``_time_limits_batch``), released and graded while this
-    one is."""
+    one is; then, sandboxed, the serial regrade of a subset (``_serial_batch``)."""
     base = tmp_path_factory.mktemp("grading")
     sandboxed = sandbox_problem() is None
     # The time-limits course is released and graded while this one is: it mostly waits (a
@@ -470,10 +470,13 @@ def _grade_the_batch(tmp_path_factory) -> dict:
           f"({len(list(course.glob('submitted/*/*')))} submissions): {grade_s:.1f} s; "
           f"time-limits course graded in {time_limits['grade_s']:.1f} s, waited for {waited:.1f} s")
     log = (course / "grading.log").read_text() if (course / "grading.log").exists() else ""
-    return {"course": course, "result": result, "grades": read_grades(course),
-            "rows": read_rows(course), "log": log, "listener": listener,
-            "host_file": host_file, "sandboxed": sandboxed, "grade_s": grade_s, "clone": clone,
-            "limits": time_limits}
+    graded = {"course": course, "result": result, "grades": read_grades(course),
+              "rows": read_rows(course), "log": log, "listener": listener,
+              "host_file": host_file, "sandboxed": sandboxed, "grade_s": grade_s, "clone": clone,
+              "limits": time_limits}
+    if sandboxed:
+        graded["serial"] = _serial_batch(graded, tmp_path_factory.mktemp("serial") / "course")
+    return graded
 
 
 def score(graded, student, slug=EX):
@@ -984,24 +987,31 @@ def _normalised(page: pathlib.Path) -> str:
     return re.sub(r"In\W+\[\W*\]:", "In [#]:", re.sub(r"\d+", "#", page.read_text()))
 
 
-def test_parallel_grading_equals_serial_grading(graded, tmp_path):
-    """The batch ran with JOBS=2; the same submissions graded with JOBS=1 get the same
-    grades, statuses and feedback (numbers aside, as timings differ between runs)."""
-    require_sandbox()
-    subset = [("ada", EX), ("ada", "ex05_gated_cells"), ("partial", EX), ("hardcoded", EX),
-              ("killer", EX), ("deleter", EX), ("linker", EX)]
-    course = tmp_path / "course"
+SERIAL_SUBSET = [("ada", EX), ("ada", "ex05_gated_cells"), ("partial", EX), ("hardcoded", EX),
+                 ("killer", EX), ("deleter", EX), ("linker", EX)]
+
+
+def _serial_batch(graded: dict, course: pathlib.Path) -> dict:
+    """SERIAL_SUBSET of the main batch's submissions, graded again with JOBS=1 in a copy of
+    its course (in the background, right after the batch)."""
     shutil.copytree(graded["course"], course, ignore=shutil.ignore_patterns(
         "autograded", "feedback", "submitted", "grading.log", "grades.csv"))
-    for student, slug in subset:
+    for student, slug in SERIAL_SUBSET:
         shutil.copytree(graded["course"] / "submitted" / student / slug,
                         course / "submitted" / student / slug, symlinks=True,
                         ignore=shutil.ignore_patterns("pipe"))     # (a fifo)
-    result = make("grade", course, "JOBS=1")
+    return {"course": course, "result": make("grade", course, "JOBS=1")}
+
+
+def test_parallel_grading_equals_serial_grading(graded):
+    """The batch ran with JOBS=2; the same submissions graded with JOBS=1 get the same
+    grades, statuses and feedback (numbers aside, as timings differ between runs)."""
+    require_sandbox()
+    course, result = graded["serial"]["course"], graded["serial"]["result"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     serial = read_rows(course)
     fields = ("status", "raw_score", "score", "max_score", "points_to_grade_by_hand", "detail")
-    for student, slug in subset:
+    for student, slug in SERIAL_SUBSET:
         parallel = graded["rows"][(student, slug)]
         assert [serial[(student, slug)][f] for f in fields] == [parallel[f] for f in fields]
         page = pathlib.Path("feedback") / student / slug / f"{slug}.html"
